@@ -1,0 +1,62 @@
+# SMC-D loopback for Linux 6.1: project harness.
+# The kernel series itself lives at its kernel paths (net/, include/, ...).
+
+H := harness
+
+.PHONY: help deps build build-debug run check check-debug kunit lint \
+	selftests shell diff record-base clean
+
+help:
+	@echo "SMC-D loopback for Linux 6.1 -- targets:"
+	@echo "  make run          build, boot the patched kernel in QEMU, show SMC-D loopback at work"
+	@echo "  make check        lint + builds + KUnit + selftests in the guest; ends 'N passed, N failed'"
+	@echo "  make check-debug  the selftests on the debug kernel (KASAN, lockdep, kmemleak)"
+	@echo "  make shell        interactive guest with the SMC modules loaded"
+	@echo "  make diff         the series as one unified diff against the base"
+	@echo "  make build        build the x86_64 kernel (build-debug: the debug one)"
+	@echo "  make kunit | lint | selftests   single stages of 'check'"
+	@echo "  make record-base  re-record the checksums of the base files the overlay replaces"
+	@echo "  make deps         install the Debian packages needed (root)"
+	@echo "  make clean        drop build outputs (the extracted base stays cached)"
+	@echo "Cache: \$$SMC_LO_CACHE (default ~/.cache/smc-lo)."
+
+deps:
+	@$(H)/deps.sh
+
+build: deps
+	@$(H)/build.sh x86_64
+
+build-debug: deps
+	@$(H)/build.sh debug
+
+run: deps
+	@$(H)/run.sh
+
+check:
+	@$(H)/check.sh
+
+check-debug:
+	@CHECK_FLAVOURS=debug $(H)/check.sh
+
+kunit: deps
+	@$(H)/kunit.sh
+
+lint: deps
+	@$(H)/lint.sh
+
+selftests: build
+	@$(H)/selftests.sh x86_64
+
+shell: build selftests
+	@GUEST_INTERACTIVE=1 $(H)/guest.sh x86_64 $(H)/jobs/shell.sh
+
+diff:
+	@$(H)/diff.sh
+
+record-base:
+	@$(H)/tree.sh record
+
+clean:
+	rm -rf "$${SMC_LO_CACHE:-$$HOME/.cache/smc-lo}/build" \
+	       "$${SMC_LO_CACHE:-$$HOME/.cache/smc-lo}/src" \
+	       "$${SMC_LO_CACHE:-$$HOME/.cache/smc-lo}/lint"

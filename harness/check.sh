@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# `make check`: install what is missing, build, lint, KUnit, and the
+# selftests in a guest; one RESULT line per case, then the summary line
+# "N passed, N failed, N skipped". Exit status 1 if anything failed.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+flavours=${CHECK_FLAVOURS:-x86_64}
+R=$CACHE/results.txt
+: >"$R"
+t0=$(date +%s)
+
+record() {			# record NAME STATUS
+	echo "RESULT $1 $2" | tee -a "$R"
+}
+step() {			# step NAME CMD...: collect RESULT lines of CMD
+	local name=$1; shift
+	local out=$CACHE/step-$name.out rc=0
+	"$@" >"$out" || rc=$?
+	grep '^RESULT ' "$out" | tee -a "$R" || true
+	if [ $rc -ne 0 ] && ! grep -q '^RESULT .* FAIL$' "$out"; then
+		record "$name" FAIL
+	fi
+	return 0
+}
+
+"$HARNESS/deps.sh"
+"$HARNESS/tree.sh"
+
+step lint "$HARNESS/lint.sh"
+step kunit "$HARNESS/kunit.sh"
+
+for fl in $flavours; do
+	if ! "$HARNESS/build.sh" "$fl"; then
+		record "build:$fl" FAIL
+		continue
+	fi
+	record "build:$fl" PASS
+	if ! "$HARNESS/selftests.sh" "$fl"; then
+		record "selftests-build:$fl" FAIL
+		continue
+	fi
+	log "running the selftests in the $fl guest"
+	gl=$(build_dir "$fl")/guest-selftests.log
+	rc=0
+	"$HARNESS/guest.sh" "$fl" "$HARNESS/jobs/selftests.sh" "$gl" || rc=$?
+	sed -n 's/^RESULT \([^ ]*\) \(PASS\|FAIL\|SKIP\)$/RESULT \1 \2/p' "$gl" |
+		sed "s/^RESULT /RESULT $fl:/" | tee -a "$R"
+	if [ $rc -ne 0 ]; then
+		record "$fl:guest" FAIL
+	fi
+done
+
+pass=$(grep -c ' PASS$' "$R" || true)
+fail=$(grep -c ' FAIL$' "$R" || true)
+skip=$(grep -c ' SKIP$' "$R" || true)
+log "make check took $(( $(date +%s) - t0 ))s"
+if [ "$fail" -gt 0 ]; then
+	echo "failed:"
+	grep ' FAIL$' "$R" | sed 's/^RESULT /  /'
+fi
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]

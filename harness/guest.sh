@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Boot a built kernel flavour in QEMU (TCG, 2 vCPUs) with a busybox
+# initramfs holding its modules, the selftests and the given job script;
+# print the job's progress lines ("## ..."), keep the full console log,
+# and return the job's exit status. A guest that does not finish in time
+# is killed and counted as a failure.
+#
+# usage: guest.sh FLAVOUR JOB_SCRIPT [LOG]    (env: GUEST_TIMEOUT, GUEST_MEM)
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+flavour=$1 job=$2
+B=$(build_dir "$flavour")
+logf=${3:-$B/guest.log}
+timeout_s=${GUEST_TIMEOUT:-900}
+mem=${GUEST_MEM:-4G}
+[ -f "$B/arch/x86/boot/bzImage" ] || die "no $flavour kernel built: run 'make build'"
+
+stage=$B/initramfs
+rm -rf "$stage"
+mkdir -p "$stage"/{bin,sbin,dev,proc,sys,tmp,etc,lib,lib64,usr/bin,usr/sbin,selftests}
+cp /bin/busybox "$stage/bin/busybox"
+mknod -m 600 "$stage/dev/console" c 5 1
+mknod -m 666 "$stage/dev/null" c 1 3
+cp -a "$B/modroot/lib/modules" "$stage/lib/"
+[ -d "$B/selftests" ] && cp -a "$B/selftests/." "$stage/selftests/"
+install -m 755 "$HARNESS/guest-init" "$stage/init"
+install -m 755 "$job" "$stage/job.sh"
+install -m 644 "$HARNESS/guest-lib.sh" "$stage/guest-lib.sh"
+
+# Debian tools the tests use, with their shared libraries.
+# They keep their host path: busybox's shell prefers its own applets over
+# anything on PATH, so job scripts run under bash.
+for tool in bash ip ${GUEST_TOOLS:-}; do
+	path=$(command -v "$tool") || die "$tool not installed (make deps)"
+	mkdir -p "$stage$(dirname "$path")"
+	cp -L "$path" "$stage$path"
+	[ -e "$stage/bin/$tool" ] || ln -s "$path" "$stage/bin/$tool"
+	ldd "$path" | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' |
+	while read -r lib; do
+		mkdir -p "$stage$(dirname "$lib")"
+		cp -Ln "$lib" "$stage$lib"
+	done
+done
+
+(cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) >"$B/initramfs.cpio.gz"
+
+qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m "$mem"
+	-kernel "$B/arch/x86/boot/bzImage" -initrd "$B/initramfs.cpio.gz"
+	-append "console=ttyS0 panic=-1 loglevel=4 ${GUEST_APPEND:-}"
+	-display none -no-reboot)
+if [ -n "${GUEST_INTERACTIVE:-}" ]; then
+	log "booting $flavour guest interactively (Ctrl-a x quits)"
+	exec "${qemu[@]}" -serial mon:stdio
+fi
+
+log "booting $flavour guest ($(cat "$B/include/config/kernel.release"), TCG, 2 vCPUs, $mem; log: $logf)"
+set +e
+timeout --foreground -k 10 "$timeout_s" \
+	"${qemu[@]}" -serial stdio -monitor none </dev/null 2>&1 |
+	tr -d '\r' | tee "$logf" | grep --line-buffered -E '^(##|ok |not ok |# )' | sed -u 's/^/  guest: /'
+qrc=${PIPESTATUS[0]}
+set -e
+rc=$(sed -n 's/^@@GUEST-EXIT@@ \([0-9]*\)$/\1/p' "$logf" | tail -n 1)
+if [ -z "$rc" ]; then
+	[ "$qrc" -eq 124 ] && echo "guest timed out after ${timeout_s}s" >&2
+	echo "guest did not finish its job (qemu exit $qrc); last console lines:" >&2
+	tail -n 60 "$logf" >&2
+	exit 125
+fi
+exit "$rc"

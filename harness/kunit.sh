@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Run the series' KUnit suites with the kernel's own runner (QEMU x86_64,
+# TCG) on the overlaid tree; print one RESULT line per test case.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+B=$(build_dir kunit)
+mkdir -p "$B"
+"$HARNESS/tree.sh"
+[ -f "$SRC/net/smc/.kunitconfig" ] || die "net/smc/.kunitconfig missing in the overlay"
+log "running KUnit (net/smc/.kunitconfig, x86_64 QEMU TCG; log: $B/kunit.log)"
+cd "$SRC"
+set +e
+python3 tools/testing/kunit/kunit.py run --arch=x86_64 \
+	--kunitconfig=net/smc --build_dir="$B" --jobs="$JOBS" --timeout=600 \
+	>"$B/kunit.log" 2>&1
+rc=$?
+set -e
+sed -E 's/\x1b\[[0-9;]*m//g' "$B/kunit.log" >"$B/kunit.txt"
+# kunit.py prints "[PASSED] case", "[FAILED] case", "[SKIPPED] case" (the
+# suite lines come with ===== around them and are not counted).
+awk '/^\[[0-9:]+\] \[(PASSED|FAILED|SKIPPED|CRASHED)\] / {
+	st=$2; gsub(/[][]/, "", st); name=$3
+	if (st == "PASSED") st="PASS"; else if (st == "SKIPPED") st="SKIP"; else st="FAIL"
+	print "RESULT kunit:" name " " st
+}' "$B/kunit.txt"
+grep -E 'Testing complete|Elapsed time' "$B/kunit.txt" >&2 || true
+if [ $rc -ne 0 ]; then
+	tail -n 40 "$B/kunit.txt" >&2
+	echo "RESULT kunit:runner FAIL"
+fi

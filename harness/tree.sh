@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Prepare the build tree: extract the pinned base once, then lay the overlay
+# over a hard-linked copy of it. Only files whose content changed are
+# replaced, so kernel builds stay incremental.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+SUMS=$HARNESS/base.sha256
+
+extract_base() {
+	[ -f "$BASE_DIR/.extracted" ] && return 0
+	local tarball=/usr/src/$BASE_PKG.tar.xz
+	[ -f "$tarball" ] || "$HARNESS/deps.sh"
+	[ -f "$tarball" ] || die "$tarball missing: apt-get install $BASE_PKG=$BASE_PKG_VERSION"
+	log "extracting $tarball (once)"
+	rm -rf "$BASE_DIR"
+	mkdir -p "$BASE_DIR"
+	tar -C "$BASE_DIR" -xf "$tarball"
+	touch "$BASE_DIR/.extracted"
+}
+
+# Refuse to build on a base whose replaced file is not the one the overlay
+# was written against: the overlay would silently drop upstream changes.
+check_base_sums() {
+	local f want have new=0
+	touch "$SUMS"
+	while read -r f; do
+		[ -f "$BASE_SRC/$f" ] || continue
+		have=$(sha256sum "$BASE_SRC/$f" | cut -d' ' -f1)
+		want=$(awk -v f="$f" '$2 == f { print $1 }' "$SUMS")
+		if [ -z "$want" ]; then
+			log "recording base checksum of newly replaced $f"
+			echo "$have  $f" >>"$SUMS"
+			new=1
+		elif [ "$want" != "$have" ]; then
+			die "base file $f differs from the one the overlay replaces
+  recorded: $want
+  base:     $have ($BASE_PKG $BASE_PKG_VERSION)
+Merge the base's changes into the overlay's $f, then run 'make record-base'."
+		fi
+	done < <(overlay_files)
+	if [ $new -eq 1 ]; then
+		LC_ALL=C sort -k2 -o "$SUMS" "$SUMS"
+	fi
+}
+
+sync_overlay() {
+	local stamp=$SRC/.base-version manifest=$SRC/.overlay-manifest f
+	if [ "$(cat "$stamp" 2>/dev/null)" != "$BASE_PKG_VERSION" ]; then
+		log "creating build tree $SRC"
+		rm -rf "$SRC"
+		cp -al "$BASE_SRC" "$SRC"
+		echo "$BASE_PKG_VERSION" >"$stamp"
+		: >"$manifest"
+	fi
+	overlay_files >"$manifest.new"
+	# Files the overlay no longer carries go back to the base version.
+	comm -23 "$manifest" "$manifest.new" | while read -r f; do
+		rm -f "$SRC/$f"
+		[ -f "$BASE_SRC/$f" ] && ln "$BASE_SRC/$f" "$SRC/$f"
+	done
+	while read -r f; do
+		cmp -s "$REPO/$f" "$SRC/$f" && continue
+		mkdir -p "$(dirname "$SRC/$f")"
+		rm -f "$SRC/$f"
+		cp "$REPO/$f" "$SRC/$f"
+	done <"$manifest.new"
+	mv "$manifest.new" "$manifest"
+}
+
+case "${1:-sync}" in
+record)
+	extract_base
+	: >"$SUMS.new"
+	overlay_files | while read -r f; do
+		[ -f "$BASE_SRC/$f" ] && (cd "$BASE_SRC" && sha256sum "$f") >>"$SUMS.new"
+	done
+	LC_ALL=C sort -k2 -o "$SUMS" "$SUMS.new"
+	rm -f "$SUMS.new"
+	log "recorded $(wc -l <"$SUMS") base checksums in $SUMS"
+	;;
+sync)
+	extract_base
+	check_base_sums
+	sync_overlay
+	;;
+*) die "usage: $0 [sync|record]" ;;
+esac
