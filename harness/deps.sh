@@ -7,7 +7,7 @@ pkgs=(
 	"$BASE_PKG=$BASE_PKG_VERSION"
 	build-essential flex bison bc libelf-dev libssl-dev dwarves kmod cpio
 	python3 qemu-system-x86 qemu-utils busybox-static iproute2 sparse
-	gcc-s390x-linux-gnu perl git rsync
+	gcc-s390x-linux-gnu perl iperf3
 )
 missing=()
 for p in "${pkgs[@]}"; do

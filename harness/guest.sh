@@ -54,11 +54,14 @@ if [ -n "${GUEST_INTERACTIVE:-}" ]; then
 	exec "${qemu[@]}" -serial mon:stdio
 fi
 
+# Progress lines only; everything but kernel messages with GUEST_SHOW_ALL.
+show=(-E '^(##|ok |not ok )')
+[ -n "${GUEST_SHOW_ALL:-}" ] && show=(-v -E '^\[ *[0-9]+\.[0-9]+\] |^@@GUEST')
 log "booting $flavour guest ($(cat "$B/include/config/kernel.release"), TCG, 2 vCPUs, $mem; log: $logf)"
 set +e
 timeout --foreground -k 10 "$timeout_s" \
 	"${qemu[@]}" -serial stdio -monitor none </dev/null 2>&1 |
-	tr -d '\r' | tee "$logf" | grep --line-buffered -E '^(##|ok |not ok |# )' | sed -u 's/^/  guest: /'
+	tr -d '\r' | tee "$logf" | grep --line-buffered "${show[@]}" | sed -u 's/^/  guest: /'
 qrc=${PIPESTATUS[0]}
 set -e
 rc=$(sed -n 's/^@@GUEST-EXIT@@ \([0-9]*\)$/\1/p' "$logf" | tail -n 1)

@@ -60,7 +60,10 @@ sync_overlay() {
 		[ -f "$BASE_SRC/$f" ] && ln "$BASE_SRC/$f" "$SRC/$f"
 	done
 	while read -r f; do
-		cmp -s "$REPO/$f" "$SRC/$f" && continue
+		if cmp -s "$REPO/$f" "$SRC/$f" &&
+		   [ "$(stat -c %a "$REPO/$f")" = "$(stat -c %a "$SRC/$f")" ]; then
+			continue
+		fi
 		mkdir -p "$(dirname "$SRC/$f")"
 		rm -f "$SRC/$f"
 		cp "$REPO/$f" "$SRC/$f"
