@@ -48,6 +48,14 @@ struct smcd_dmb {
 
 #define ISM_ERROR	0xFFFF
 
+/* SMCv2.1 reserves CHIDs 0xFF00-0xFFFF for virtual ISM devices: software
+ * devices that reach peers only within the same system. They have no PCI
+ * function behind them, no PNET-ID and no place in SMC-Dv1, which carries
+ * a single GID and no CHID.
+ */
+#define SMCD_VIRT_CHID_MIN	0xFF00
+#define SMCD_LOOPBACK_CHID	0xFFFF
+
 struct smcd_event {
 	u32 type;
 	u32 code;
@@ -58,6 +66,10 @@ struct smcd_event {
 
 struct smcd_dev;
 
+/* The vlan ops and signal_event are optional: a virtual device has no VLAN
+ * filter to program and no peer outside this system to signal. add_vlan_id
+ * and del_vlan_id come as a pair.
+ */
 struct smcd_ops {
 	int (*query_remote_gid)(struct smcd_dev *dev, u64 rgid, u32 vid_valid,
 				u32 vid);
@@ -72,7 +84,6 @@ struct smcd_ops {
 	int (*move_data)(struct smcd_dev *dev, u64 dmb_tok, unsigned int idx,
 			 bool sf, unsigned int offset, void *data,
 			 unsigned int size);
-	u8* (*get_system_eid)(void);
 	u16 (*get_chid)(struct smcd_dev *dev);
 };
 
@@ -93,6 +104,7 @@ struct smcd_dev {
 	atomic_t lgr_cnt;
 	wait_queue_head_t lgrs_deleted;
 	u8 going_away : 1;
+	u8 supports_v2 : 1;	/* HW can do SMC-Dv2; set before register */
 };
 
 struct smcd_dev *smcd_alloc_dev(struct device *parent, const char *name,

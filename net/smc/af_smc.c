@@ -1037,7 +1037,8 @@ static int smc_find_ism_v2_device_clnt(struct smc_sock *smc,
 		rc = 0;		/* already initialized for V1 */
 	mutex_lock(&smcd_dev_list.mutex);
 	list_for_each_entry(smcd, &smcd_dev_list.list, list) {
-		if (smcd->going_away || smcd == ini->ism_dev[0])
+		if (smcd->going_away || smcd == ini->ism_dev[0] ||
+		    !smc_ism_dev_v2_capable(smcd))
 			continue;
 		chid = smc_ism_get_chid(smcd);
 		if (!smc_find_ism_v2_is_unique_chid(chid, ini, i))
@@ -1460,6 +1461,7 @@ static int __smc_connect(struct smc_sock *smc)
 	struct smc_clc_msg_accept_confirm *aclc;
 	struct smc_init_info *ini = NULL;
 	u8 *buf = NULL;
+	int srcu_idx;
 	int rc = 0;
 
 	if (smc->use_fallback)
@@ -1479,6 +1481,7 @@ static int __smc_connect(struct smc_sock *smc)
 		return smc_connect_decline_fallback(smc, SMC_CLC_DECL_MEM,
 						    version);
 
+	srcu_idx = smc_ism_handshake_begin();
 	ini->smcd_version = SMC_V1 | SMC_V2;
 	ini->smcr_version = SMC_V1 | SMC_V2;
 	ini->smc_type_v1 = SMC_TYPE_B;
@@ -1537,6 +1540,7 @@ static int __smc_connect(struct smc_sock *smc)
 
 	SMC_STAT_CLNT_SUCC_INC(sock_net(smc->clcsock->sk), aclc);
 	smc_connect_ism_vlan_cleanup(smc, ini);
+	smc_ism_handshake_end(srcu_idx);
 	kfree(buf);
 	kfree(ini);
 	return 0;
@@ -1545,6 +1549,7 @@ vlan_cleanup:
 	smc_connect_ism_vlan_cleanup(smc, ini);
 	kfree(buf);
 fallback:
+	smc_ism_handshake_end(srcu_idx);
 	kfree(ini);
 	return smc_connect_decline_fallback(smc, rc, version);
 }
@@ -2073,7 +2078,7 @@ static void smc_check_ism_v2_match(struct smc_init_info *ini,
 	struct smcd_dev *smcd;
 
 	list_for_each_entry(smcd, &smcd_dev_list.list, list) {
-		if (smcd->going_away)
+		if (smcd->going_away || !smc_ism_dev_v2_capable(smcd))
 			continue;
 		if (smc_is_already_selected(smcd, ini, *matches))
 			continue;
@@ -2083,6 +2088,24 @@ static void smc_check_ism_v2_match(struct smc_init_info *ini,
 			ini->ism_dev[*matches] = smcd;
 			(*matches)++;
 			break;
+		}
+	}
+}
+
+/* A virtual device moves data within this system without any hardware:
+ * when it matches next to ISM devices, try it first.
+ */
+static void smc_ism_v2_prefer_virtual(struct smc_init_info *ini,
+				      unsigned int matches)
+{
+	unsigned int i, j;
+
+	for (i = 1; i < matches; i++) {
+		if (!smc_ism_is_virtual(ini->ism_dev[i]))
+			continue;
+		for (j = i; j && !smc_ism_is_virtual(ini->ism_dev[j - 1]); j--) {
+			swap(ini->ism_dev[j], ini->ism_dev[j - 1]);
+			swap(ini->ism_peer_gid[j], ini->ism_peer_gid[j - 1]);
 		}
 	}
 }
@@ -2128,6 +2151,7 @@ static void smc_find_ism_v2_device_serv(struct smc_sock *new_smc,
 				       ntohll(smcd_v2_ext->gidchid[i - 1].gid),
 				       &matches);
 	}
+	smc_ism_v2_prefer_virtual(ini, matches);
 	mutex_unlock(&smcd_dev_list.mutex);
 
 	if (!ini->ism_dev[0]) {
@@ -2373,6 +2397,7 @@ static void smc_listen_work(struct work_struct *work)
 	struct smc_init_info *ini = NULL;
 	u8 proposal_version = SMC_V1;
 	u8 accept_version;
+	int srcu_idx;
 	int rc = 0;
 
 	lock_sock(&new_smc->sk); /* release in smc_listen_out() */
@@ -2433,7 +2458,9 @@ static void smc_listen_work(struct work_struct *work)
 	smc_tx_init(new_smc);
 
 	/* determine ISM or RoCE device used for connection */
+	srcu_idx = smc_ism_handshake_begin();
 	rc = smc_listen_find_device(new_smc, pclc, ini);
+	smc_ism_handshake_end(srcu_idx);
 	if (rc)
 		goto out_unlock;
 

@@ -155,12 +155,10 @@ static int smc_clc_ueid_remove(char *ueid)
 			rc = 0;
 		}
 	}
-#if IS_ENABLED(CONFIG_S390)
 	if (!rc && !smc_clc_eid_table.ueid_cnt) {
 		smc_clc_eid_table.seid_enabled = 1;
 		rc = -EAGAIN;	/* indicate success and enabling of seid */
 	}
-#endif
 	write_unlock(&smc_clc_eid_table.lock);
 	return rc;
 }
@@ -275,30 +273,22 @@ err:
 
 int smc_nl_enable_seid(struct sk_buff *skb, struct genl_info *info)
 {
-#if IS_ENABLED(CONFIG_S390)
 	write_lock(&smc_clc_eid_table.lock);
 	smc_clc_eid_table.seid_enabled = 1;
 	write_unlock(&smc_clc_eid_table.lock);
 	return 0;
-#else
-	return -EOPNOTSUPP;
-#endif
 }
 
 int smc_nl_disable_seid(struct sk_buff *skb, struct genl_info *info)
 {
 	int rc = 0;
 
-#if IS_ENABLED(CONFIG_S390)
 	write_lock(&smc_clc_eid_table.lock);
 	if (!smc_clc_eid_table.ueid_cnt)
 		rc = -ENOENT;
 	else
 		smc_clc_eid_table.seid_enabled = 0;
 	write_unlock(&smc_clc_eid_table.lock);
-#else
-	rc = -EOPNOTSUPP;
-#endif
 	return rc;
 }
 
@@ -1195,11 +1185,10 @@ void __init smc_clc_init(void)
 	INIT_LIST_HEAD(&smc_clc_eid_table.list);
 	rwlock_init(&smc_clc_eid_table.lock);
 	smc_clc_eid_table.ueid_cnt = 0;
-#if IS_ENABLED(CONFIG_S390)
+	/* Every architecture has a system EID (smc_ism_resolve_system_eid()),
+	 * so SMC-Dv2 within one system works without any user EID.
+	 */
 	smc_clc_eid_table.seid_enabled = 1;
-#else
-	smc_clc_eid_table.seid_enabled = 0;
-#endif
 }
 
 void smc_clc_exit(void)

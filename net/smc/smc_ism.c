@@ -10,7 +10,11 @@
 #include <linux/spinlock.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <asm/page.h>
+#if IS_ENABLED(CONFIG_S390)
+#include <asm/processor.h>
+#endif
 
 #include "smc.h"
 #include "smc_core.h"
@@ -23,8 +27,12 @@ struct smcd_dev_list smcd_dev_list = {
 	.mutex = __MUTEX_INITIALIZER(smcd_dev_list.mutex)
 };
 
+DEFINE_SRCU(smcd_dev_srcu);
+
 static bool smc_ism_v2_capable;
 static u8 smc_ism_v2_system_eid[SMC_MAX_EID_LEN];
+
+#define SMC_ISM_IDENT_MASK	0x00FFFF	/* serial tail of the CPU ident */
 
 /* Test if an ISM communication is possible - same CPC */
 int smc_ism_cantalk(u64 peer_gid, unsigned short vlan_id, struct smcd_dev *smcd)
@@ -33,9 +41,35 @@ int smc_ism_cantalk(u64 peer_gid, unsigned short vlan_id, struct smcd_dev *smcd)
 					   vlan_id);
 }
 
+/* Resolve the system EID that SMC-Dv2 proposals carry. It depends on the
+ * machine alone, not on the devices or the order they registered in, so all
+ * SMC-D devices of this system present the same SEID to their peers.
+ */
+void smc_ism_resolve_system_eid(u8 *seid)
+{
+#if IS_ENABLED(CONFIG_S390)
+	/* The string s390 peers have always seen from the ISM driver: the
+	 * prefix, then the CPU serial tail and the machine type in hex.
+	 */
+	char buf[SMC_MAX_EID_LEN + 1];
+	struct cpuid id;
+
+	get_cpu_id(&id);
+	snprintf(buf, sizeof(buf), "%s%04X%04X", SMC_ISM_SEID_PREFIX_S390,
+		 (u16)(id.ident & SMC_ISM_IDENT_MASK), (u16)id.machine);
+	memcpy(seid, buf, SMC_MAX_EID_LEN);
+#else
+	/* No machine identity to build on: one fixed default lets SMC-Dv2
+	 * work within a system without any user EID configured.
+	 */
+	memset(seid, '0', SMC_MAX_EID_LEN);
+	memcpy(seid, SMC_ISM_SEID_PREFIX_DEF, strlen(SMC_ISM_SEID_PREFIX_DEF));
+#endif
+}
+
 void smc_ism_get_system_eid(u8 **eid)
 {
-	if (!smc_ism_v2_capable)
+	if (!READ_ONCE(smc_ism_v2_capable))
 		*eid = NULL;
 	else
 		*eid = smc_ism_v2_system_eid;
@@ -46,10 +80,49 @@ u16 smc_ism_get_chid(struct smcd_dev *smcd)
 	return smcd->ops->get_chid(smcd);
 }
 
-/* HW supports ISM V2 and thus System EID is defined */
+/* A machine reporting neither CPU serial nor machine type has no usable
+ * SEID, so its ISM devices cannot do SMC-Dv2.
+ */
+static bool smc_ism_machine_seid_valid(void)
+{
+	const size_t serial = strlen(SMC_ISM_SEID_PREFIX_S390);
+
+	if (!IS_ENABLED(CONFIG_S390))
+		return true;
+	return smc_ism_v2_system_eid[serial] != '0' ||
+	       smc_ism_v2_system_eid[serial + 4] != '0';
+}
+
+/* Can this device carry SMC-Dv2 connections? A virtual device needs
+ * neither hardware support nor a machine SEID: its peers share our SEID.
+ */
+bool smc_ism_dev_v2_capable(struct smcd_dev *smcd)
+{
+	if (smc_ism_is_virtual(smcd))
+		return true;
+	return smcd->supports_v2 && smc_ism_machine_seid_valid();
+}
+
+/* SMC-Dv2 is available while at least one v2 capable device is registered */
+static void smc_ism_update_v2_capable(void)
+{
+	struct smcd_dev *smcd;
+	bool v2 = false;
+
+	lockdep_assert_held(&smcd_dev_list.mutex);
+	list_for_each_entry(smcd, &smcd_dev_list.list, list) {
+		if (smc_ism_dev_v2_capable(smcd)) {
+			v2 = true;
+			break;
+		}
+	}
+	WRITE_ONCE(smc_ism_v2_capable, v2);
+}
+
+/* At least one registered device supports ISM V2 and thus SEID is defined */
 bool smc_ism_is_v2_capable(void)
 {
-	return smc_ism_v2_capable;
+	return READ_ONCE(smc_ism_v2_capable);
 }
 
 /* Set a connection using this DMBE. */
@@ -87,6 +160,8 @@ int smc_ism_get_vlan(struct smcd_dev *smcd, unsigned short vlanid)
 
 	if (!vlanid)			/* No valid vlan id */
 		return -EINVAL;
+	if (!smcd->ops->add_vlan_id)	/* No VLAN filter to program */
+		return 0;
 
 	/* create new vlan entry, in case we need it */
 	new_vlan = kzalloc(sizeof(*new_vlan), GFP_KERNEL);
@@ -132,6 +207,8 @@ int smc_ism_put_vlan(struct smcd_dev *smcd, unsigned short vlanid)
 
 	if (!vlanid)			/* No valid vlan id */
 		return -EINVAL;
+	if (!smcd->ops->del_vlan_id)	/* No VLAN filter to program */
+		return 0;
 
 	spin_lock_irqsave(&smcd->lock, flags);
 	list_for_each_entry(vlan, &smcd->vlan, list) {
@@ -162,7 +239,8 @@ int smc_ism_unregister_dmb(struct smcd_dev *smcd, struct smc_buf_desc *dmb_desc)
 	struct smcd_dmb dmb;
 	int rc = 0;
 
-	if (!dmb_desc->dma_addr)
+	/* a software device has no DMA address, but every DMB a CPU one */
+	if (!dmb_desc->cpu_addr)
 		return rc;
 
 	memset(&dmb, 0, sizeof(dmb));
@@ -227,7 +305,16 @@ static int smc_nl_handle_smcd_dev(struct smcd_dev *smcd,
 	if (nla_put_u8(skb, SMC_NLA_DEV_IS_CRIT, use_cnt > 0))
 		goto errattr;
 	memset(&smc_pci_dev, 0, sizeof(smc_pci_dev));
-	smc_set_pci_values(to_pci_dev(smcd->dev.parent), &smc_pci_dev);
+	if (smcd->dev.parent && dev_is_pci(smcd->dev.parent)) {
+		smc_set_pci_values(to_pci_dev(smcd->dev.parent), &smc_pci_dev);
+	} else {
+		/* No PCI function: the fields that do not apply stay 0, tools
+		 * still find the CHID and the device name where they look.
+		 */
+		smc_pci_dev.pci_pchid = smc_ism_get_chid(smcd);
+		snprintf(smc_pci_dev.pci_id, sizeof(smc_pci_dev.pci_id), "%s",
+			 dev_name(&smcd->dev));
+	}
 	if (nla_put_u32(skb, SMC_NLA_DEV_PCI_FID, smc_pci_dev.pci_fid))
 		goto errattr;
 	if (nla_put_u16(skb, SMC_NLA_DEV_PCI_CHID, smc_pci_dev.pci_pchid))
@@ -324,7 +411,8 @@ static void smcd_handle_sw_event(struct smc_ism_event_work *wrk)
 		smc_smcd_terminate(wrk->smcd, wrk->event.tok, ev_info.vlan_id);
 		break;
 	case ISM_EVENT_CODE_TESTLINK:	/* Activity timer */
-		if (ev_info.code == ISM_EVENT_REQUEST) {
+		if (ev_info.code == ISM_EVENT_REQUEST &&
+		    wrk->smcd->ops->signal_event) {
 			ev_info.code = ISM_EVENT_RESPONSE;
 			wrk->smcd->ops->signal_event(wrk->smcd,
 						     wrk->event.tok,
@@ -342,6 +430,9 @@ int smc_ism_signal_shutdown(struct smc_link_group *lgr)
 	union smcd_sw_event_info ev_info;
 
 	if (lgr->peer_shutdown)
+		return 0;
+	/* a device without events has no peer outside this system */
+	if (!lgr->smcd->ops->signal_event)
 		return 0;
 
 	memcpy(ev_info.uid, lgr->id, SMC_LGR_ID_SIZE);
@@ -421,26 +512,54 @@ struct smcd_dev *smcd_alloc_dev(struct device *parent, const char *name,
 }
 EXPORT_SYMBOL_GPL(smcd_alloc_dev);
 
+/* A virtual device picks its own GID; it must not pick one that another
+ * registered device answers to, or query_remote_gid() becomes ambiguous.
+ */
+static bool smcd_gid_in_use(u64 gid)
+{
+	struct smcd_dev *smcd;
+
+	list_for_each_entry(smcd, &smcd_dev_list.list, list) {
+		if (smcd->local_gid == gid)
+			return true;
+	}
+	return false;
+}
+
+/* sort list: virtual devices first, then devices without pnetid, then
+ * devices with pnetid. Clients propose SMC-Dv2 devices in list order, so a
+ * virtual device, which needs no hardware, is preferred when it can serve.
+ */
+static void smcd_dev_list_add(struct smcd_dev *smcd)
+{
+	struct list_head *pos = &smcd_dev_list.list;
+	struct smcd_dev *tmp;
+
+	if (smcd->pnetid[0]) {
+		list_add_tail(&smcd->list, &smcd_dev_list.list);
+		return;
+	}
+	if (!smc_ism_is_virtual(smcd)) {
+		list_for_each_entry(tmp, &smcd_dev_list.list, list) {
+			if (!smc_ism_is_virtual(tmp))
+				break;
+			pos = &tmp->list;
+		}
+	}
+	list_add(&smcd->list, pos);
+}
+
 int smcd_register_dev(struct smcd_dev *smcd)
 {
 	int rc;
 
 	mutex_lock(&smcd_dev_list.mutex);
-	if (list_empty(&smcd_dev_list.list)) {
-		u8 *system_eid = NULL;
-
-		system_eid = smcd->ops->get_system_eid();
-		if (system_eid[24] != '0' || system_eid[28] != '0') {
-			smc_ism_v2_capable = true;
-			memcpy(smc_ism_v2_system_eid, system_eid,
-			       SMC_MAX_EID_LEN);
-		}
+	if (smc_ism_is_virtual(smcd) && smcd_gid_in_use(smcd->local_gid)) {
+		mutex_unlock(&smcd_dev_list.mutex);
+		return -EEXIST;
 	}
-	/* sort list: devices without pnetid before devices with pnetid */
-	if (smcd->pnetid[0])
-		list_add_tail(&smcd->list, &smcd_dev_list.list);
-	else
-		list_add(&smcd->list, &smcd_dev_list.list);
+	smcd_dev_list_add(smcd);
+	smc_ism_update_v2_capable();
 	mutex_unlock(&smcd_dev_list.mutex);
 
 	pr_warn_ratelimited("smc: adding smcd device %s with pnetid %.16s%s\n",
@@ -451,6 +570,7 @@ int smcd_register_dev(struct smcd_dev *smcd)
 	if (rc) {
 		mutex_lock(&smcd_dev_list.mutex);
 		list_del(&smcd->list);
+		smc_ism_update_v2_capable();
 		mutex_unlock(&smcd_dev_list.mutex);
 	}
 
@@ -464,8 +584,14 @@ void smcd_unregister_dev(struct smcd_dev *smcd)
 			    dev_name(&smcd->dev));
 	mutex_lock(&smcd_dev_list.mutex);
 	list_del_init(&smcd->list);
+	smc_ism_update_v2_capable();
 	mutex_unlock(&smcd_dev_list.mutex);
 	smcd->going_away = 1;
+	/* Handshakes that picked the device before it left the list are done
+	 * after this, their link groups are on lgr_list: none is created
+	 * behind smc_smcd_terminate_all()'s back or after the device is gone.
+	 */
+	synchronize_srcu(&smcd_dev_srcu);
 	smc_smcd_terminate_all(smcd);
 	destroy_workqueue(smcd->event_wq);
 
@@ -530,5 +656,5 @@ EXPORT_SYMBOL_GPL(smcd_handle_irq);
 void __init smc_ism_init(void)
 {
 	smc_ism_v2_capable = false;
-	memset(smc_ism_v2_system_eid, 0, SMC_MAX_EID_LEN);
+	smc_ism_resolve_system_eid(smc_ism_v2_system_eid);
 }

@@ -12,6 +12,7 @@
 #include <linux/uio.h>
 #include <linux/types.h>
 #include <linux/mutex.h>
+#include <linux/srcu.h>
 
 #include "smc.h"
 
@@ -21,6 +22,13 @@ struct smcd_dev_list {	/* List of SMCD devices */
 };
 
 extern struct smcd_dev_list	smcd_dev_list;	/* list of smcd devices */
+extern struct srcu_struct	smcd_dev_srcu;
+
+/* The system EID (SEID) is SMC_MAX_EID_LEN printable bytes, no NUL: on s390
+ * the machine SEID, elsewhere a fixed default beginning with this prefix.
+ */
+#define SMC_ISM_SEID_PREFIX_S390	"IBM-SYSZ-ISMSEID00000000"
+#define SMC_ISM_SEID_PREFIX_DEF		"IBM-DEF-ISMSEID"
 
 struct smc_ism_vlanid {			/* VLAN id set on ISM device */
 	struct list_head list;
@@ -39,11 +47,33 @@ int smc_ism_register_dmb(struct smc_link_group *lgr, int buf_size,
 			 struct smc_buf_desc *dmb_desc);
 int smc_ism_unregister_dmb(struct smcd_dev *dev, struct smc_buf_desc *dmb_desc);
 int smc_ism_signal_shutdown(struct smc_link_group *lgr);
+void smc_ism_resolve_system_eid(u8 *seid);
 void smc_ism_get_system_eid(u8 **eid);
 u16 smc_ism_get_chid(struct smcd_dev *dev);
+bool smc_ism_dev_v2_capable(struct smcd_dev *dev);
 bool smc_ism_is_v2_capable(void);
 void smc_ism_init(void);
 int smcd_nl_get_device(struct sk_buff *skb, struct netlink_callback *cb);
+
+/* A CLC handshake uses the SMC-D devices it picked from smcd_dev_list until
+ * its link group is set up, without holding the list mutex all along:
+ * smcd_unregister_dev() waits for the handshakes running meanwhile.
+ */
+static inline int smc_ism_handshake_begin(void)
+{
+	return srcu_read_lock(&smcd_dev_srcu);
+}
+
+static inline void smc_ism_handshake_end(int idx)
+{
+	srcu_read_unlock(&smcd_dev_srcu, idx);
+}
+
+/* A virtual device (loopback) talks only to peers in this system */
+static inline bool smc_ism_is_virtual(struct smcd_dev *smcd)
+{
+	return smc_ism_get_chid(smcd) >= SMCD_VIRT_CHID_MIN;
+}
 
 static inline int smc_ism_write(struct smcd_dev *smcd, u64 dmb_tok,
 				unsigned int idx, bool sf, unsigned int offset,

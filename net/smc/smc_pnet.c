@@ -266,6 +266,12 @@ static bool smc_pnet_apply_smcd(struct smcd_dev *smcd_dev, char *pnet_name)
 {
 	bool applied = false;
 
+	/* a virtual device is reachable from every net device of this
+	 * system; a PNET-ID would only hide it
+	 */
+	if (smc_ism_is_virtual(smcd_dev))
+		return false;
+
 	mutex_lock(&smcd_dev_list.mutex);
 	if (!smc_pnet_is_pnetid_set(smcd_dev->pnetid)) {
 		memcpy(smcd_dev->pnetid, pnet_name, SMC_MAX_PNETID_LEN);
@@ -405,7 +411,8 @@ out_put:
 }
 
 static int smc_pnet_add_ib(struct smc_pnettable *pnettable, char *ib_name,
-			   u8 ib_port, char *pnet_name)
+			   u8 ib_port, char *pnet_name,
+			   struct netlink_ext_ack *extack)
 {
 	struct smc_pnetentry *tmp_pe, *new_pe;
 	struct smc_ib_device *ib_dev;
@@ -413,6 +420,12 @@ static int smc_pnet_add_ib(struct smc_pnettable *pnettable, char *ib_name,
 	bool ibdev_applied = true;
 	struct smcd_dev *smcd_dev;
 	bool new_ibdev;
+
+	smcd_dev = smc_pnet_find_smcd(ib_name);
+	if (smcd_dev && smc_ism_is_virtual(smcd_dev)) {
+		NL_SET_ERR_MSG(extack, "virtual SMC-D device takes no PNET-ID");
+		return -EOPNOTSUPP;
+	}
 
 	/* try to apply the pnetid to active devices */
 	ib_dev = smc_pnet_find_ib(ib_name);
@@ -425,7 +438,6 @@ static int smc_pnet_add_ib(struct smc_pnettable *pnettable, char *ib_name,
 					    ib_port,
 					    ib_dev->pnetid[ib_port - 1]);
 	}
-	smcd_dev = smc_pnet_find_smcd(ib_name);
 	if (smcd_dev) {
 		smcddev_applied = smc_pnet_apply_smcd(smcd_dev, pnet_name);
 		if (smcddev_applied)
@@ -470,7 +482,8 @@ static int smc_pnet_add_ib(struct smc_pnettable *pnettable, char *ib_name,
 
 /* Append a pnetid to the end of the pnet table if not already on this list.
  */
-static int smc_pnet_enter(struct net *net, struct nlattr *tb[])
+static int smc_pnet_enter(struct net *net, struct nlattr *tb[],
+			  struct netlink_ext_ack *extack)
 {
 	char pnet_name[SMC_MAX_PNETID_LEN + 1];
 	struct smc_pnettable *pnettable;
@@ -514,7 +527,8 @@ static int smc_pnet_enter(struct net *net, struct nlattr *tb[])
 			if (ibport < 1 || ibport > SMC_MAX_PORTS)
 				goto error;
 		}
-		rc = smc_pnet_add_ib(pnettable, string, ibport, pnet_name);
+		rc = smc_pnet_add_ib(pnettable, string, ibport, pnet_name,
+				     extack);
 		if (!rc)
 			new_ibdev = true;
 		else if (rc != -EEXIST)
@@ -557,7 +571,7 @@ static int smc_pnet_add(struct sk_buff *skb, struct genl_info *info)
 {
 	struct net *net = genl_info_net(info);
 
-	return smc_pnet_enter(net, info->attrs);
+	return smc_pnet_enter(net, info->attrs, info->extack);
 }
 
 static int smc_pnet_del(struct sk_buff *skb, struct genl_info *info)
@@ -1109,6 +1123,9 @@ static void smc_pnet_find_ism_by_pnetid(struct net_device *ndev,
 
 	mutex_lock(&smcd_dev_list.mutex);
 	list_for_each_entry(ismdev, &smcd_dev_list.list, list) {
+		/* SMC-Dv1 has no CHID to tell a virtual device apart */
+		if (smc_ism_is_virtual(ismdev))
+			continue;
 		if (smc_pnet_match(ismdev->pnetid, ndev_pnetid) &&
 		    !ismdev->going_away &&
 		    (!ini->ism_peer_gid[0] ||

@@ -407,31 +407,6 @@ static int ism_move(struct smcd_dev *smcd, u64 dmb_tok, unsigned int idx,
 	return 0;
 }
 
-static struct ism_systemeid SYSTEM_EID = {
-	.seid_string = "IBM-SYSZ-ISMSEID00000000",
-	.serial_number = "0000",
-	.type = "0000",
-};
-
-static void ism_create_system_eid(void)
-{
-	struct cpuid id;
-	u16 ident_tail;
-	char tmp[5];
-
-	get_cpu_id(&id);
-	ident_tail = (u16)(id.ident & ISM_IDENT_MASK);
-	snprintf(tmp, 5, "%04X", ident_tail);
-	memcpy(&SYSTEM_EID.serial_number, tmp, 4);
-	snprintf(tmp, 5, "%04X", id.machine);
-	memcpy(&SYSTEM_EID.type, tmp, 4);
-}
-
-static u8 *ism_get_system_eid(void)
-{
-	return SYSTEM_EID.seid_string;
-}
-
 static u16 ism_get_chid(struct smcd_dev *smcd)
 {
 	struct ism_dev *ism = (struct ism_dev *)smcd->priv;
@@ -500,7 +475,6 @@ static const struct smcd_ops ism_ops = {
 	.reset_vlan_required = ism_reset_vlan_required,
 	.signal_event = ism_signal_ieq,
 	.move_data = ism_move,
-	.get_system_eid = ism_get_system_eid,
 	.get_chid = ism_get_chid,
 };
 
@@ -531,8 +505,8 @@ static int ism_dev_init(struct ism_dev *ism)
 		goto unreg_ieq;
 
 	if (!ism_add_vlan_id(ism->smcd, ISM_RESERVED_VLANID))
-		/* hardware is V2 capable */
-		ism_create_system_eid();
+		/* hardware is V2 capable, the SMC core owns the SEID */
+		ism->smcd->supports_v2 = 1;
 
 	ret = smcd_register_dev(ism->smcd);
 	if (ret)
@@ -616,8 +590,7 @@ static void ism_dev_exit(struct ism_dev *ism)
 	struct pci_dev *pdev = ism->pdev;
 
 	smcd_unregister_dev(ism->smcd);
-	if (SYSTEM_EID.serial_number[0] != '0' ||
-	    SYSTEM_EID.type[0] != '0')
+	if (ism->smcd->supports_v2)
 		ism_del_vlan_id(ism->smcd, ISM_RESERVED_VLANID);
 	/* ism will only generate new IRQs while ieq & sba are registered */
 	unregister_ieq(ism);
