@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Shared Memory Communications Direct over loopback (SMC-D loopback)
+ *
+ * A software SMC-D device for connections within this Linux instance. A
+ * DMB is kernel memory, move_data() copies into the peer's DMB and, instead
+ * of an ISM interrupt, schedules the owner's receive tasklet directly.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitmap.h>
+#include <linux/hashtable.h>
+#include <linux/module.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <net/smc.h>
+
+#define SMC_LO_NAME		"loopback-ism"
+#define SMC_LO_DMB_HASH_BITS	12	/* ~2 DMBs a bucket at the default */
+/* the core keeps one pointer per DMB index in a single allocation */
+#define SMC_LO_MAX_DMBS_LIMIT	262144
+#define SMC_LO_GID_TRIES	8
+/* moves up to this size, a CDC message (32 bytes) included, are copied in
+ * whole words, see smc_lo_copy()
+ */
+#define SMC_LO_WORD_COPY_MAX	64
+
+static unsigned int max_dmbs = 10000;
+module_param(max_dmbs, uint, 0444);
+MODULE_PARM_DESC(max_dmbs,
+		 "Maximum number of live DMBs, two per connection (default 10000)");
+
+struct smc_lo_dmb {
+	struct hlist_node list;		/* in smc_lo_dev.dmb_ht */
+	u64 token;
+	unsigned int len;
+	unsigned int sba_idx;
+	void *cpu_addr;
+};
+
+struct smc_lo_dev {
+	struct smcd_dev *smcd;
+	rwlock_t dmb_lock;		/* protects dmb_ht */
+	DECLARE_HASHTABLE(dmb_ht, SMC_LO_DMB_HASH_BITS);
+	unsigned long *sba_idx_mask;	/* DMB indexes in use, < max_dmbs */
+};
+
+static struct smc_lo_dev smc_lo;
+
+/* GIDs and tokens: random, so a stale one from an earlier load or a closed
+ * connection is unlikely to hit a live one, and never 0.
+ */
+static u64 smc_lo_random_id(void)
+{
+	u64 id;
+
+	do {
+		id = get_random_u64();
+	} while (!id);
+	return id;
+}
+
+/* DMB table: token -> DMB, looked up on every move_data() */
+
+static struct smc_lo_dmb *smc_lo_dmb_find(struct smc_lo_dev *ldev, u64 token)
+{
+	struct smc_lo_dmb *dmb;
+
+	lockdep_assert_held(&ldev->dmb_lock);
+	hash_for_each_possible(ldev->dmb_ht, dmb, list, token) {
+		if (dmb->token == token)
+			return dmb;
+	}
+	return NULL;
+}
+
+static void smc_lo_dmb_insert(struct smc_lo_dev *ldev, struct smc_lo_dmb *dmb)
+{
+	write_lock_bh(&ldev->dmb_lock);
+	do {
+		dmb->token = smc_lo_random_id();
+	} while (smc_lo_dmb_find(ldev, dmb->token));
+	hash_add(ldev->dmb_ht, &dmb->list, dmb->token);
+	write_unlock_bh(&ldev->dmb_lock);
+}
+
+/* the core indexes its connection table, smcd->conn[], by sba_idx */
+static int smc_lo_get_sba_idx(struct smc_lo_dev *ldev)
+{
+	unsigned long idx;
+
+	do {
+		idx = find_first_zero_bit(ldev->sba_idx_mask, max_dmbs);
+		if (idx >= max_dmbs)
+			return -ENOSPC;
+	} while (test_and_set_bit(idx, ldev->sba_idx_mask));
+	return idx;
+}
+
+static void smc_lo_dmb_free(struct smc_lo_dev *ldev, struct smc_lo_dmb *dmb)
+{
+	clear_bit(dmb->sba_idx, ldev->sba_idx_mask);
+	kfree(dmb->cpu_addr);
+	kfree(dmb);
+}
+
+/* The receiver reads the CDC cursors in its DMB as 8-byte atomic units,
+ * also while the next CDC message is being written: copy small aligned
+ * moves word by word so that no cursor is ever seen half written. Bulk
+ * data is read only after a cursor announced it, memcpy() is fine there.
+ */
+static void smc_lo_copy(void *dst, const void *src, unsigned int size)
+{
+	const u64 *s = src;
+	u64 *d = dst;
+
+	if (size > SMC_LO_WORD_COPY_MAX ||
+	    !IS_ALIGNED((unsigned long)dst | (unsigned long)src | size,
+			sizeof(u64))) {
+		memcpy(dst, src, size);
+		return;
+	}
+	for (; size; size -= sizeof(u64))
+		WRITE_ONCE(*d++, *s++);
+}
+
+/* smcd_ops */
+
+static int smc_lo_query_rgid(struct smcd_dev *smcd, u64 rgid, u32 vid_valid,
+			     u32 vid)
+{
+	/* loopback reaches only itself */
+	return rgid == smcd->local_gid ? 0 : -ENETUNREACH;
+}
+
+static int smc_lo_register_dmb(struct smcd_dev *smcd, struct smcd_dmb *dmb)
+{
+	struct smc_lo_dev *ldev = smcd->priv;
+	struct smc_lo_dmb *node;
+	int idx, rc;
+
+	/* take the index first: an exhausted table must not cost a 1 MiB
+	 * allocation per attempt
+	 */
+	idx = smc_lo_get_sba_idx(ldev);
+	if (idx < 0)
+		return idx;
+
+	rc = -ENOMEM;
+	node = kzalloc(sizeof(*node), GFP_KERNEL);
+	if (!node)
+		goto err_idx;
+	/* the core retries with a smaller DMB on -ENOMEM: don't dig deep */
+	node->cpu_addr = kzalloc(dmb->dmb_len, GFP_KERNEL | __GFP_NOWARN |
+				 __GFP_NORETRY | __GFP_NOMEMALLOC);
+	if (!node->cpu_addr)
+		goto err_node;
+	node->len = dmb->dmb_len;
+	node->sba_idx = idx;
+	smc_lo_dmb_insert(ldev, node);
+
+	dmb->sba_idx = node->sba_idx;
+	dmb->dmb_tok = node->token;
+	dmb->cpu_addr = node->cpu_addr;
+	return 0;
+
+err_node:
+	kfree(node);
+err_idx:
+	clear_bit(idx, ldev->sba_idx_mask);
+	return rc;
+}
+
+static int smc_lo_unregister_dmb(struct smcd_dev *smcd, struct smcd_dmb *dmb)
+{
+	struct smc_lo_dev *ldev = smcd->priv;
+	struct smc_lo_dmb *node;
+
+	write_lock_bh(&ldev->dmb_lock);
+	node = smc_lo_dmb_find(ldev, dmb->dmb_tok);
+	if (node)
+		hash_del(&node->list);
+	write_unlock_bh(&ldev->dmb_lock);
+	if (!node)
+		return -EINVAL;
+
+	/* no move_data() is copying any more: it holds dmb_lock for that */
+	smc_lo_dmb_free(ldev, node);
+	return 0;
+}
+
+static int smc_lo_move_data(struct smcd_dev *smcd, u64 dmb_tok,
+			    unsigned int idx, bool sf, unsigned int offset,
+			    void *data, unsigned int size)
+{
+	struct smc_lo_dev *ldev = smcd->priv;
+	struct smc_lo_dmb *node;
+	unsigned int sba_idx;
+
+	/* called from process context and from the receive tasklet */
+	read_lock_bh(&ldev->dmb_lock);
+	node = smc_lo_dmb_find(ldev, dmb_tok);
+	if (!node || offset > node->len || size > node->len - offset) {
+		read_unlock_bh(&ldev->dmb_lock);
+		return -EINVAL;
+	}
+	smc_lo_copy(node->cpu_addr + offset, data, size);
+	sba_idx = node->sba_idx;
+	read_unlock_bh(&ldev->dmb_lock);
+
+	/* Raise the "interrupt" outside our lock: smcd_handle_irq() only
+	 * schedules the owner's tasklet under smcd->lock, so none of the
+	 * sender's locks are taken again. Should the DMB have gone meanwhile,
+	 * the index has no or a new owner, which just rechecks its cursors.
+	 */
+	if (sf)
+		smcd_handle_irq(smcd, sba_idx, 0);
+	return 0;
+}
+
+static u16 smc_lo_get_chid(struct smcd_dev *smcd)
+{
+	return SMCD_LOOPBACK_CHID;
+}
+
+/* No VLAN ops and no signal_event: there is no VLAN filter to program and
+ * no peer outside this system to signal.
+ */
+static const struct smcd_ops smc_lo_ops = {
+	.query_remote_gid	= smc_lo_query_rgid,
+	.register_dmb		= smc_lo_register_dmb,
+	.unregister_dmb		= smc_lo_unregister_dmb,
+	.move_data		= smc_lo_move_data,
+	.get_chid		= smc_lo_get_chid,
+};
+
+/* A new random GID on every load; the core refuses one that another
+ * registered SMC-D device already has.
+ */
+static int smc_lo_register(struct smc_lo_dev *ldev)
+{
+	int tries = SMC_LO_GID_TRIES;
+	int rc;
+
+	do {
+		ldev->smcd->local_gid = smc_lo_random_id();
+		rc = smcd_register_dev(ldev->smcd);
+	} while (rc == -EEXIST && --tries);
+	return rc;
+}
+
+/* Whatever the core did not unregister would leak with the module */
+static void smc_lo_free_dmbs(struct smc_lo_dev *ldev)
+{
+	struct smc_lo_dmb *node;
+	struct hlist_node *tmp;
+	int bkt;
+
+	WARN_ON_ONCE(!hash_empty(ldev->dmb_ht));
+	hash_for_each_safe(ldev->dmb_ht, bkt, tmp, node, list) {
+		hash_del(&node->list);
+		smc_lo_dmb_free(ldev, node);
+	}
+}
+
+static int __init smc_lo_init(void)
+{
+	struct smc_lo_dev *ldev = &smc_lo;
+	int rc;
+
+	if (!max_dmbs || max_dmbs > SMC_LO_MAX_DMBS_LIMIT) {
+		pr_err("max_dmbs must be 1..%u\n", SMC_LO_MAX_DMBS_LIMIT);
+		return -EINVAL;
+	}
+
+	rwlock_init(&ldev->dmb_lock);
+	hash_init(ldev->dmb_ht);
+	ldev->sba_idx_mask = bitmap_zalloc(max_dmbs, GFP_KERNEL);
+	if (!ldev->sba_idx_mask)
+		return -ENOMEM;
+
+	/* no parent: there is no hardware behind this device */
+	ldev->smcd = smcd_alloc_dev(NULL, SMC_LO_NAME, &smc_lo_ops, max_dmbs);
+	if (!ldev->smcd) {
+		rc = -ENOMEM;
+		goto err_mask;
+	}
+	ldev->smcd->priv = ldev;
+
+	rc = smc_lo_register(ldev);
+	if (rc)
+		goto err_dev;
+	return 0;
+
+err_dev:
+	smcd_free_dev(ldev->smcd);
+err_mask:
+	bitmap_free(ldev->sba_idx_mask);
+	return rc;
+}
+
+static void __exit smc_lo_exit(void)
+{
+	struct smc_lo_dev *ldev = &smc_lo;
+
+	/* Terminates the link groups on the device and waits until they
+	 * are freed, which unregisters their DMBs. Aborted connections keep
+	 * theirs until the application closes the socket.
+	 */
+	smcd_unregister_dev(ldev->smcd);
+	smcd_free_dev(ldev->smcd);
+	smc_lo_free_dmbs(ldev);
+	bitmap_free(ldev->sba_idx_mask);
+}
+
+module_init(smc_lo_init);
+module_exit(smc_lo_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("SMC-D loopback device");
