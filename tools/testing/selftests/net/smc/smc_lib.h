@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the SMC selftests: AF_SMC sockets, sock_diag for
+ * AF_SMC, the SMC_GEN_NETLINK and SMC_PNETID generic netlink families,
+ * and a verifiable data stream.
+ *
+ * Only glibc and the kernel uapi headers are used (no libmnl), so the
+ * programs link statically.
+ */
+#ifndef __SMC_LIB_H
+#define __SMC_LIB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+#include <sys/socket.h>
+
+#ifndef AF_SMC
+#define AF_SMC			43
+#endif
+/* protocol numbers for socket(AF_SMC, ...), from include/net/smc.h */
+#define SMCPROTO_SMC		0	/* SMC over IPv4 */
+#define SMCPROTO_SMC6		1	/* SMC over IPv6 */
+
+#define SMC_LO_DEV_NAME		"loopback-ism"
+#define SMC_LO_CHID		0xFFFF
+#define SMC_LO_MODULE		"smc_loopback"
+
+/* CLC decline / fallback reason codes (net/smc/smc_clc.h) */
+#define SMC_CLC_DECL_PEERNOSMC	0x03010000
+#define SMC_CLC_DECL_NOSMCDEV	0x03030000
+#define SMC_CLC_DECL_NOSMCDDEV	0x03030001
+#define SMC_CLC_DECL_NOSEID	0x03030006
+#define SMC_CLC_DECL_NOSMCD2DEV	0x03030007
+#define SMC_CLC_DECL_MAX_DMB	0x030d0000
+#define SMC_CLC_DECL_PEERDECL	0x05000000
+/* the "no SMC device" class: NOSMCDEV, NOSMCDDEV, NOSMCRDEV, NOSEID ... */
+#define SMC_CLC_DECL_CLASS(rc)	((rc) & 0xffff0000)
+
+#define SMC_EID_LEN		32
+#define SMC_PNETID_LEN		16
+
+/* last error text of a failing smc_lib call, for the test log */
+extern char smc_lib_err[256];
+
+/* ---- sockets ---------------------------------------------------------- */
+
+enum smc_sock_kind {
+	SMC_KIND_SMC,	/* socket(AF_SMC, SOCK_STREAM, SMCPROTO_SMC[6]) */
+	SMC_KIND_TCP,	/* socket(AF_INET[6], SOCK_STREAM, 0) */
+};
+
+/* returns fd or -errno */
+int smc_lib_socket(enum smc_sock_kind kind, int family);
+/* true if AF_SMC sockets of this address family can be created */
+bool smc_lib_af_smc_supported(int family, int *err);
+/* bind + listen on addr:port (port 0: ephemeral); returns fd or -errno */
+int smc_lib_listen(enum smc_sock_kind kind, int family, const char *addr,
+		   __u16 port, __u16 *bound_port);
+/* bind + listen an existing socket; returns 0 or -errno */
+int smc_lib_bind_listen(int fd, int family, const char *addr, __u16 port,
+			__u16 *bound_port);
+/* connect an existing socket; returns 0 or -errno */
+int smc_lib_connect_fd(int fd, int family, const char *addr, __u16 port);
+/* socket + connect; returns fd or -errno */
+int smc_lib_connect(enum smc_sock_kind kind, int family, const char *addr,
+		    __u16 port);
+/* accept with a timeout in ms; returns fd or -errno (-ETIMEDOUT) */
+int smc_lib_accept(int lfd, int timeout_ms);
+int smc_lib_local_port(int fd);
+int smc_lib_peer_port(int fd);
+__u64 smc_lib_inode(int fd);
+
+/* ---- sock_diag for AF_SMC ----------------------------------------------- */
+
+struct smc_diag_info {
+	__u64 inode;
+	__u8 state;
+	__u8 mode;		/* SMC_DIAG_MODE_SMCR/FALLBACK_TCP/SMCD */
+	__u16 sport;		/* host order, from the internal TCP socket */
+	__u16 dport;
+	bool has_shutdown;
+	__u8 shutdown;
+	bool has_fallback;
+	__u32 fallback_rsn;
+	__u32 peer_diagnosis;
+	bool has_conn;		/* SMC_DIAG_CONNINFO */
+	__u32 conn_token;
+	__u32 sndbuf_size;
+	__u32 rmbe_size;
+	__u32 peer_rmbe_size;
+	bool has_dmb;		/* SMC_DIAG_DMBINFO */
+	__u32 linkid;
+	__u64 my_gid;
+	__u64 peer_gid;
+	__u64 token;
+	__u64 peer_token;
+};
+
+/* 0 if AF_SMC sock_diag answers a dump, -errno otherwise */
+int smc_diag_check(void);
+/*
+ * Look up the AF_SMC socket with this inode.
+ * Returns 1 when found, 0 when not found, -errno on netlink errors.
+ */
+int smc_diag_query_inode(__u64 inode, struct smc_diag_info *info);
+int smc_diag_query_fd(int fd, struct smc_diag_info *info);
+const char *smc_mode_str(int mode);
+/* one line summary: "mode SMCD fallback_rsn 0x... peer_diag 0x... gid ..." */
+void smc_diag_format(const struct smc_diag_info *info, char *buf, size_t len);
+
+/* ---- generic netlink ------------------------------------------------------ */
+
+/* returns the family id (> 0) or -errno (-ENOENT: family not registered) */
+int genl_resolve_family(const char *name);
+
+#define SMC_MAX_DEVS	16
+
+struct smcd_dev_info {
+	bool has_use_cnt, has_is_crit, has_fid, has_chid, has_vendor;
+	bool has_device, has_pci_id, has_port;
+	bool has_pnet_usr, has_pnetid;
+	__u32 use_cnt;
+	__u8 is_crit;
+	__u32 pci_fid;
+	__u16 pci_chid;
+	__u16 pci_vendor;
+	__u16 pci_device;
+	char pci_id[64];
+	__u8 pnet_usr;
+	char pnetid[64];
+};
+
+struct smcd_lgr_info {
+	bool has_gid, has_peer_gid, has_chid, has_conns, has_v2;
+	__u32 id;
+	__u64 gid;
+	__u64 peer_gid;
+	__u8 vlan_id;
+	__u32 conns_num;
+	__u32 chid;
+	char pnetid[64];
+	__u8 v2_ver;
+	char neg_eid[64];
+	char peer_host[64];
+};
+
+struct smc_seid_info {
+	bool has_seid;
+	char seid[64];
+	bool has_enabled;
+	__u8 enabled;
+};
+
+struct smc_sys_info {
+	bool has_ver, has_rel, has_ism_v2, has_seid, has_host;
+	__u8 ver;
+	__u8 rel;
+	__u8 is_ism_v2;
+	char seid[64];
+	char host[64];
+};
+
+struct smcd_stats {
+	bool has_smcd;
+	__u64 clnt_v1_succ, clnt_v2_succ, srv_v1_succ, srv_v2_succ;
+	__u64 rx_bytes, tx_bytes, rx_cnt, tx_cnt;
+};
+
+/* each returns the number of entries (>= 0) or -errno */
+int smc_nl_get_dev_smcd(struct smcd_dev_info *devs, int max);
+int smc_nl_get_lgr_smcd(struct smcd_lgr_info *lgrs, int max);
+int smc_nl_dump_ueid(char ueids[][64], int max);
+/* each returns 0 or -errno */
+int smc_nl_dump_seid(struct smc_seid_info *seid);
+int smc_nl_get_sys_info(struct smc_sys_info *sys);
+int smc_nl_get_stats(struct smcd_stats *stats);
+
+/*
+ * Find the loopback-ism device in the SMC-D device list.
+ * Returns the number of loopback devices found (normally 0 or 1) or -errno;
+ * *dev receives the first one.
+ */
+int smc_lo_find(struct smcd_dev_info *dev);
+/* true if the smc_loopback module (or built-in code) is present */
+bool smc_lo_module_present(void);
+
+/* SMC_PNETID family; each returns 0 or the -errno of the kernel's ack */
+int smc_pnetid_add(const char *pnet_name, const char *ib_name, int ib_port);
+int smc_pnetid_del(const char *pnet_name);
+/* number of pnet table entries with this pnet name (>= 0) or -errno */
+int smc_pnetid_count(const char *pnet_name);
+
+/* ---- verifiable data streams ------------------------------------------- */
+
+/* bytes [off, off + len) of the pattern stream with this seed */
+void smc_pattern_fill(__u64 seed, __u64 off, void *buf, size_t len);
+__u64 smc_rand(__u64 *state);
+/* random size in [1, max], log-uniform so small and large sizes both occur */
+size_t smc_rand_size(__u64 *state, size_t max);
+__u64 smc_seed_from_env(__u64 dflt);
+double smc_now(void);
+
+struct smc_stream {
+	/* parameters */
+	int fd;
+	__u64 seed;		/* pattern seed of this direction */
+	__u64 size_seed;	/* seed for the write/read sizes */
+	__u64 bytes;		/* send: bytes to send; recv: bytes expected */
+	bool until_eof;		/* recv: read until EOF, total not known */
+	double deadline;	/* send: stop at this smc_now() (0: none) */
+	size_t max_chunk;	/* largest write()/read() (default 4 MiB) */
+	bool shut_wr;		/* send: shutdown(SHUT_WR) when done */
+	bool expect_eof;	/* recv: EOF must follow the expected bytes */
+	/* results */
+	__u64 done;		/* bytes sent / received and verified */
+	__u64 calls;		/* number of write()/read() calls */
+	int err;		/* errno of a failed call, 0 if none */
+	bool corrupt;		/* received data differs from the pattern */
+	bool short_data;	/* EOF before the expected bytes */
+	bool excess;		/* more bytes than expected */
+	__u64 bad_off;	/* first differing offset */
+	__u8 bad_got, bad_exp;
+	char msg[200];		/* description of the failure */
+};
+
+void smc_stream_init(struct smc_stream *st, int fd, __u64 seed,
+		     __u64 bytes);
+/* blocking sender / receiver; usable as pthread start routines */
+void *smc_stream_send(void *arg);
+void *smc_stream_recv(void *arg);
+bool smc_stream_ok(const struct smc_stream *st);
+
+/*
+ * Full duplex exchange over a connected pair a <-> b: a sends bytes_ab to
+ * b and b sends bytes_ba to a at the same time (four threads), random write
+ * and read sizes up to max_chunk, every byte verified, EOF checked.
+ * st[0]: a send, st[1]: b recv, st[2]: b send, st[3]: a recv.
+ * Returns 0 if every stream is ok.
+ */
+int smc_exchange(int a, int b, __u64 bytes_ab, __u64 bytes_ba,
+		 __u64 seed, size_t max_chunk, struct smc_stream st[4]);
+/* the same with non-blocking sockets driven by one poll() loop */
+int smc_exchange_poll(int a, int b, __u64 bytes_each, __u64 seed,
+		      size_t max_chunk, int timeout_ms, char *msg, size_t len);
+/* describe the first failing stream of smc_exchange() */
+const char *smc_exchange_error(struct smc_stream st[4]);
+
+#endif /* __SMC_LIB_H */

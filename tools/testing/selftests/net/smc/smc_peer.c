@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * smc_peer: one end of AF_SMC test connections, for the shell selftests.
+ *
+ * The server accepts N connections, the client opens N; every connection
+ * then carries a verifiable pattern stream in both directions at once.
+ * Each end prints, per connection, the mode sock_diag reports for its
+ * socket and the result of the transfer, and checks the mode against -e.
+ *
+ * Exit status: 0 all connections as expected, 1 wrong mode, corrupted data
+ * or other test failure, 2 usage, 3 a connection failed or was aborted
+ * (error from send/recv/connect, or EOF before the expected bytes), 4 skip
+ * (AF_SMC or AF_SMC sock_diag not available).
+ */
+#define _GNU_SOURCE
+
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/smc_diag.h>
+
+#include "smc_lib.h"
+
+#define EXIT_OK		0
+#define EXIT_FAIL	1
+#define EXIT_USAGE	2
+#define EXIT_CONN	3
+#define EXIT_SKIP	4
+
+#define MAX_CONNS	256
+
+enum expect { EXPECT_ANY, EXPECT_SMCD, EXPECT_LOOPBACK, EXPECT_TCP };
+
+static struct {
+	bool server;
+	int family;
+	const char *addr;
+	int port;
+	enum smc_sock_kind kind;
+	int conns;
+	__u64 bytes;
+	int duration;
+	enum expect expect;
+	const char *ready_file;
+	int wait;
+	__u64 seed;
+} opt = {
+	.family = AF_INET,
+	.kind = SMC_KIND_SMC,
+	.conns = 1,
+	.bytes = 1 << 20,
+	.wait = 30,
+	.seed = 0x70656572,
+};
+
+struct conn {
+	int fd;
+	int id;
+	int client_port;	/* identifies the connection on both ends */
+	int result;
+	struct smc_stream tx, rx;
+	pthread_t ttx, trx;
+};
+
+static const char *role(void)
+{
+	return opt.server ? "server" : "client";
+}
+
+static void die_usage(const char *prog)
+{
+	fprintf(stderr,
+		"usage: %s server|client [-4|-6] [-a ADDR] -p PORT [-T] [-n CONNS]\n"
+		"          [-b BYTES[K|M|G] | -d SECONDS] [-e any|smcd|loopback|tcp]\n"
+		"          [-r READY_FILE] [-w SECONDS] [-s SEED]\n"
+		"  -T  plain TCP socket instead of AF_SMC\n"
+		"  -b  bytes per direction and connection (default 1M)\n"
+		"  -d  stream for SECONDS instead, receiver verifies until EOF\n"
+		"  -e  mode every connection must have (loopback: SMCD with\n"
+		"      peer GID == local GID)\n"
+		"  -r  server: create READY_FILE once listening\n"
+		"  -w  client: retry refused connects, server: accept timeout\n"
+		"exit: 0 ok, 1 failure, 2 usage, 3 connection error, 4 skip\n",
+		prog);
+	exit(EXIT_USAGE);
+}
+
+static __u64 parse_size(const char *s)
+{
+	char *end;
+	__u64 v = strtoull(s, &end, 0);
+
+	switch (*end) {
+	case 'k': case 'K':
+		return v << 10;
+	case 'm': case 'M':
+		return v << 20;
+	case 'g': case 'G':
+		return v << 30;
+	}
+	return v;
+}
+
+static void parse_args(int argc, char **argv)
+{
+	int c;
+
+	if (argc < 2)
+		die_usage(argv[0]);
+	if (!strcmp(argv[1], "server"))
+		opt.server = true;
+	else if (strcmp(argv[1], "client"))
+		die_usage(argv[0]);
+	optind = 2;
+	while ((c = getopt(argc, argv, "46a:p:Tn:b:d:e:r:w:s:")) != -1) {
+		switch (c) {
+		case '4':
+			opt.family = AF_INET;
+			break;
+		case '6':
+			opt.family = AF_INET6;
+			break;
+		case 'a':
+			opt.addr = optarg;
+			break;
+		case 'p':
+			opt.port = atoi(optarg);
+			break;
+		case 'T':
+			opt.kind = SMC_KIND_TCP;
+			break;
+		case 'n':
+			opt.conns = atoi(optarg);
+			break;
+		case 'b':
+			opt.bytes = parse_size(optarg);
+			break;
+		case 'd':
+			opt.duration = atoi(optarg);
+			break;
+		case 'e':
+			if (!strcmp(optarg, "any"))
+				opt.expect = EXPECT_ANY;
+			else if (!strcmp(optarg, "smcd"))
+				opt.expect = EXPECT_SMCD;
+			else if (!strcmp(optarg, "loopback"))
+				opt.expect = EXPECT_LOOPBACK;
+			else if (!strcmp(optarg, "tcp"))
+				opt.expect = EXPECT_TCP;
+			else
+				die_usage(argv[0]);
+			break;
+		case 'r':
+			opt.ready_file = optarg;
+			break;
+		case 'w':
+			opt.wait = atoi(optarg);
+			break;
+		case 's':
+			opt.seed = strtoull(optarg, NULL, 0);
+			break;
+		default:
+			die_usage(argv[0]);
+		}
+	}
+	if (optind != argc || opt.port <= 0 || opt.port > 65535 ||
+	    opt.conns < 1 || opt.conns > MAX_CONNS)
+		die_usage(argv[0]);
+	if (!opt.addr)
+		opt.addr = opt.family == AF_INET6 ? "::1" : "127.0.0.1";
+}
+
+/* print the mode of a connection and check it against -e */
+static int check_mode(struct conn *c)
+{
+	struct smc_diag_info di;
+	char line[256];
+	bool ok = true;
+	int rc;
+
+	if (opt.kind == SMC_KIND_TCP) {
+		printf("smc_peer: %s conn %d port %d: mode TCP (plain socket)\n",
+		       role(), c->id, c->client_port);
+		return EXIT_OK;
+	}
+	rc = smc_diag_query_fd(c->fd, &di);
+	if (rc != 1) {
+		printf("smc_peer: %s conn %d port %d: no sock_diag entry: %s\n",
+		       role(), c->id, c->client_port, smc_lib_err);
+		return opt.expect == EXPECT_ANY ? EXIT_OK : EXIT_FAIL;
+	}
+	smc_diag_format(&di, line, sizeof(line));
+	printf("smc_peer: %s conn %d port %d: %s\n", role(), c->id,
+	       c->client_port, line);
+
+	switch (opt.expect) {
+	case EXPECT_ANY:
+		break;
+	case EXPECT_SMCD:
+		ok = di.mode == SMC_DIAG_MODE_SMCD;
+		break;
+	case EXPECT_LOOPBACK:
+		ok = di.mode == SMC_DIAG_MODE_SMCD && di.has_dmb &&
+		     di.my_gid && di.my_gid == di.peer_gid;
+		break;
+	case EXPECT_TCP:
+		ok = di.mode == SMC_DIAG_MODE_FALLBACK_TCP;
+		break;
+	}
+	if (!ok) {
+		printf("smc_peer: %s conn %d: FAIL: unexpected mode\n", role(),
+		       c->id);
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+static int open_client(struct conn *c)
+{
+	double deadline = smc_now() + opt.wait;
+	int fd, rc;
+
+	for (;;) {
+		fd = smc_lib_socket(opt.kind, opt.family);
+		if (fd < 0) {
+			printf("smc_peer: client conn %d: %s\n", c->id,
+			       smc_lib_err);
+			return EXIT_FAIL;
+		}
+		rc = smc_lib_connect_fd(fd, opt.family, opt.addr, opt.port);
+		if (!rc)
+			break;
+		close(fd);
+		if ((rc != -ECONNREFUSED && rc != -EHOSTUNREACH &&
+		     rc != -ENETUNREACH) || smc_now() > deadline) {
+			printf("smc_peer: client conn %d: %s\n", c->id,
+			       smc_lib_err);
+			return EXIT_CONN;
+		}
+		usleep(100 * 1000);
+	}
+	c->fd = fd;
+	c->client_port = smc_lib_local_port(fd);
+	return EXIT_OK;
+}
+
+static int open_server(int lfd, struct conn *c)
+{
+	c->fd = smc_lib_accept(lfd, opt.wait * 1000);
+	if (c->fd < 0) {
+		printf("smc_peer: server conn %d: %s\n", c->id, smc_lib_err);
+		return EXIT_CONN;
+	}
+	c->client_port = smc_lib_peer_port(c->fd);
+	return EXIT_OK;
+}
+
+static void start_streams(struct conn *c, double deadline)
+{
+	/* client->server and server->client patterns of this connection */
+	__u64 up = opt.seed ^ ((__u64)c->client_port << 1);
+	__u64 down = up ^ 1;
+
+	smc_stream_init(&c->tx, c->fd, opt.server ? down : up, opt.bytes);
+	smc_stream_init(&c->rx, c->fd, opt.server ? up : down, opt.bytes);
+	if (opt.duration) {
+		c->tx.deadline = deadline;
+		c->rx.until_eof = true;
+	}
+	if (opt.conns > 4) {
+		c->tx.max_chunk = 256 * 1024;
+		c->rx.max_chunk = 256 * 1024;
+	}
+	if (pthread_create(&c->ttx, NULL, smc_stream_send, &c->tx) ||
+	    pthread_create(&c->trx, NULL, smc_stream_recv, &c->rx)) {
+		fprintf(stderr, "smc_peer: pthread_create failed\n");
+		exit(EXIT_FAIL);
+	}
+}
+
+static int finish_streams(struct conn *c)
+{
+	int rc = EXIT_OK;
+
+	pthread_join(c->ttx, NULL);
+	pthread_join(c->trx, NULL);
+	if (c->rx.corrupt || c->rx.excess)
+		rc = EXIT_FAIL;
+	else if (!smc_stream_ok(&c->tx) || !smc_stream_ok(&c->rx))
+		rc = EXIT_CONN;
+	printf("smc_peer: %s conn %d port %d: sent %llu bytes, received %llu bytes verified: %s",
+	       role(), c->id, c->client_port,
+	       (unsigned long long)c->tx.done,
+	       (unsigned long long)c->rx.done,
+	       rc == EXIT_OK ? "OK" : rc == EXIT_FAIL ? "FAIL" : "ERROR");
+	printf("%s%s%s%s\n", c->tx.msg[0] ? ", tx: " : "", c->tx.msg,
+	       c->rx.msg[0] ? ", rx: " : "", c->rx.msg);
+	close(c->fd);
+	return rc;
+}
+
+static int worse(int a, int b)
+{
+	/* a test failure outranks a connection error */
+	if (a == EXIT_FAIL || b == EXIT_FAIL)
+		return EXIT_FAIL;
+	return a ? a : b;
+}
+
+int main(int argc, char **argv)
+{
+	struct conn *conns;
+	int i, lfd = -1, rc = EXIT_OK, err = 0, opened = 0;
+	double deadline;
+
+	parse_args(argc, argv);
+	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	if (opt.kind == SMC_KIND_SMC) {
+		if (!smc_lib_af_smc_supported(opt.family, &err)) {
+			printf("smc_peer: AF_SMC not supported: %s\n",
+			       strerror(err));
+			return EXIT_SKIP;
+		}
+		if (opt.expect != EXPECT_ANY && smc_diag_check()) {
+			printf("smc_peer: %s\n", smc_lib_err);
+			return EXIT_SKIP;
+		}
+	}
+	conns = calloc(opt.conns, sizeof(*conns));
+	if (!conns)
+		return EXIT_FAIL;
+
+	if (opt.server) {
+		__u16 port;
+
+		lfd = smc_lib_listen(opt.kind, opt.family, opt.addr, opt.port,
+				     &port);
+		if (lfd < 0) {
+			printf("smc_peer: server: %s\n", smc_lib_err);
+			return EXIT_FAIL;
+		}
+		printf("smc_peer: server listening on %s port %u\n", opt.addr,
+		       port);
+		if (opt.ready_file) {
+			FILE *f = fopen(opt.ready_file, "w");
+
+			if (f)
+				fclose(f);
+		}
+	}
+
+	/* all connections first, so that they are open at the same time */
+	for (i = 0; i < opt.conns; i++) {
+		conns[i].id = i;
+		conns[i].fd = -1;
+		conns[i].result = opt.server ? open_server(lfd, &conns[i]) :
+					       open_client(&conns[i]);
+		if (conns[i].result) {
+			rc = worse(rc, conns[i].result);
+			break;
+		}
+		opened++;
+		printf("smc_peer: %s conn %d connected\n", role(), i);
+	}
+	for (i = 0; i < opened; i++)
+		rc = worse(rc, check_mode(&conns[i]));
+
+	deadline = smc_now() + opt.duration;
+	for (i = 0; i < opened; i++)
+		start_streams(&conns[i], deadline);
+	for (i = 0; i < opened; i++)
+		rc = worse(rc, finish_streams(&conns[i]));
+
+	if (lfd >= 0)
+		close(lfd);
+	free(conns);
+	printf("smc_peer: %s done: %s\n", role(),
+	       rc == EXIT_OK ? "OK" : rc == EXIT_FAIL ? "FAIL" :
+	       rc == EXIT_CONN ? "CONNECTION ERROR" : "ERROR");
+	return rc;
+}
