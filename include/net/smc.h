@@ -71,6 +71,8 @@ struct smcd_dev;
  * and del_vlan_id come as a pair.
  */
 struct smcd_ops {
+	/* If set, the module is pinned while connections use the device */
+	struct module *owner;
 	int (*query_remote_gid)(struct smcd_dev *dev, u64 rgid, u32 vid_valid,
 				u32 vid);
 	int (*register_dmb)(struct smcd_dev *dev, struct smcd_dmb *dmb);

@@ -176,6 +176,10 @@ static int smc_lgr_register_conn(struct smc_connection *conn, bool first)
 			conn->lgr = NULL;
 			return rc;
 		}
+	} else if (!try_module_get(conn->lgr->smcd->ops->owner)) {
+		/* the device's module is going: decline, fall back to TCP */
+		conn->lgr = NULL;
+		return SMC_CLC_DECL_NOSMCDDEV;
 	}
 	/* find a new alert_token_local value not yet used by some connection
 	 * in this link group
@@ -203,6 +207,8 @@ static void __smc_lgr_unregister_conn(struct smc_connection *conn)
 		atomic_dec(&conn->lnk->conn_cnt);
 	lgr->conns_num--;
 	conn->alert_token_local = 0;
+	if (lgr->is_smcd)
+		module_put(lgr->smcd->ops->owner);
 	sock_put(&smc->sk); /* sock_hold in smc_lgr_register_conn() */
 }
 

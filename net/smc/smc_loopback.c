@@ -43,6 +43,7 @@ struct smc_lo_dev {
 	struct smcd_dev *smcd;
 	rwlock_t dmb_lock;		/* protects dmb_ht */
 	DECLARE_HASHTABLE(dmb_ht, SMC_LO_DMB_HASH_BITS);
+	unsigned int max_dmbs;		/* live DMBs at most */
 	unsigned long *sba_idx_mask;	/* DMB indexes in use, < max_dmbs */
 };
 
@@ -91,8 +92,8 @@ static int smc_lo_get_sba_idx(struct smc_lo_dev *ldev)
 	unsigned long idx;
 
 	do {
-		idx = find_first_zero_bit(ldev->sba_idx_mask, max_dmbs);
-		if (idx >= max_dmbs)
+		idx = find_first_zero_bit(ldev->sba_idx_mask, ldev->max_dmbs);
+		if (idx >= ldev->max_dmbs)
 			return -ENOSPC;
 	} while (test_and_set_bit(idx, ldev->sba_idx_mask));
 	return idx;
@@ -228,6 +229,7 @@ static u16 smc_lo_get_chid(struct smcd_dev *smcd)
  * no peer outside this system to signal.
  */
 static const struct smcd_ops smc_lo_ops = {
+	.owner			= THIS_MODULE,
 	.query_remote_gid	= smc_lo_query_rgid,
 	.register_dmb		= smc_lo_register_dmb,
 	.unregister_dmb		= smc_lo_unregister_dmb,
@@ -276,6 +278,7 @@ static int __init smc_lo_init(void)
 
 	rwlock_init(&ldev->dmb_lock);
 	hash_init(ldev->dmb_ht);
+	ldev->max_dmbs = max_dmbs;
 	ldev->sba_idx_mask = bitmap_zalloc(max_dmbs, GFP_KERNEL);
 	if (!ldev->sba_idx_mask)
 		return -ENOMEM;
@@ -304,9 +307,8 @@ static void __exit smc_lo_exit(void)
 {
 	struct smc_lo_dev *ldev = &smc_lo;
 
-	/* Terminates the link groups on the device and waits until they
-	 * are freed, which unregisters their DMBs. Aborted connections keep
-	 * theirs until the application closes the socket.
+	/* No connection uses the device (each pins the module), so this
+	 * terminates idle link groups only, which unregisters their DMBs.
 	 */
 	smcd_unregister_dev(ldev->smcd);
 	smcd_free_dev(ldev->smcd);
@@ -318,3 +320,7 @@ module_init(smc_lo_init);
 module_exit(smc_lo_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("SMC-D loopback device");
+
+#if IS_ENABLED(CONFIG_SMC_KUNIT_TEST)
+#include "smc_loopback_test.c"
+#endif
