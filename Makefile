@@ -3,7 +3,7 @@
 
 H := harness
 
-.PHONY: help deps build build-debug run check check-debug kunit lint \
+.PHONY: help deps build build-debug run bench check check-debug kunit lint \
 	selftests shell diff record-base clean
 
 help:
@@ -11,6 +11,7 @@ help:
 	@echo "  make run          build, boot the patched kernel in QEMU, show SMC-D loopback at work"
 	@echo "  make check        lint + builds + KUnit + selftests in the guest; ends 'N passed, N failed'"
 	@echo "  make check-debug  the selftests on the debug kernel (KASAN, lockdep, kmemleak)"
+	@echo "  make bench        TCP vs SMC-D loopback benchmark table (one guest run)"
 	@echo "  make shell        interactive guest with the SMC modules loaded"
 	@echo "  make diff         the series as one unified diff against the base"
 	@echo "  make build        build the x86_64 kernel (build-debug: the debug one)"
@@ -31,6 +32,9 @@ build-debug: deps
 
 run: deps
 	@$(H)/run.sh
+
+bench: deps
+	@$(H)/bench.sh
 
 check:
 	@$(H)/check.sh

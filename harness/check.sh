@@ -5,7 +5,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-flavours=${CHECK_FLAVOURS:-x86_64}
+flavours=${CHECK_FLAVOURS:-x86_64 debug}
 R=$CACHE/results.txt
 : >"$R"
 t0=$(date +%s)

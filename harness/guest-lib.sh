@@ -51,7 +51,17 @@ run_shtest() {
 # The kernel must not have complained while the tests ran.
 check_dmesg() {
 	name=${1:-dmesg-clean}
-	if dmesg | grep -E 'BUG:|WARNING:|Oops|KASAN|UBSAN|possible circular|possible recursive|inconsistent lock|suspicious RCU|unreferenced object|Call Trace' >/tmp/dmesg.bad; then
+	# On a kmemleak kernel: let freed objects age past kmemleak's minimum,
+	# then scan; leaks show up in dmesg as "unreferenced object".
+	if [ -w /sys/kernel/debug/kmemleak ]; then
+		echo "## kmemleak scan"
+		sleep 6
+		echo scan >/sys/kernel/debug/kmemleak
+		sleep 6
+		echo scan >/sys/kernel/debug/kmemleak
+		cat /sys/kernel/debug/kmemleak
+	fi
+	if dmesg | grep -E 'BUG:|WARNING:|Oops|KASAN|UBSAN|possible circular|possible recursive|inconsistent lock|suspicious RCU|unreferenced object|kmemleak: .*leak|Call Trace' >/tmp/dmesg.bad; then
 		echo "## kernel reported problems:"
 		dmesg | tail -n 200
 		result "$name" FAIL

@@ -7,6 +7,5 @@ set -euo pipefail
 "$HARNESS/build.sh" x86_64
 "$HARNESS/selftests.sh" x86_64
 B=$(build_dir x86_64)
-"$HARNESS/smc_run.sh" "$B"
 GUEST_SHOW_ALL=1 GUEST_TOOLS="iperf3" GUEST_TIMEOUT=600 \
 	"$HARNESS/guest.sh" x86_64 "$HARNESS/jobs/run.sh" "$B/guest-run.log"

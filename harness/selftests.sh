@@ -19,3 +19,4 @@ quiet "$B/selftests.log" make -C "$T" OUTPUT="$B/selftests" \
 quiet "$B/selftests.log" make -C "$T" OUTPUT="$B/selftests" \
 	KHDR_INCLUDES="-isystem $B/hdr/include" LDFLAGS=-static \
 	INSTALL_PATH="$B/selftests" install
+"$HARNESS/smc_run.sh" "$B"
