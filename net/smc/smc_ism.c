@@ -41,6 +41,22 @@ int smc_ism_cantalk(u64 peer_gid, unsigned short vlan_id, struct smcd_dev *smcd)
 					   vlan_id);
 }
 
+/* An SEID is the prefix, '0' up to the last 8 bytes, then 4 hex digits of
+ * the CPU serial tail and 4 of the machine type: SMC_MAX_EID_LEN bytes.
+ */
+static void smc_ism_format_seid(u8 *seid, const char *prefix, u32 ident,
+				u16 machine)
+{
+	size_t len = min_t(size_t, strlen(prefix), SMC_MAX_EID_LEN - 8);
+	char tail[9];
+
+	memset(seid, '0', SMC_MAX_EID_LEN);
+	memcpy(seid, prefix, len);
+	snprintf(tail, sizeof(tail), "%04X%04X",
+		 (u16)(ident & SMC_ISM_IDENT_MASK), machine);
+	memcpy(seid + SMC_MAX_EID_LEN - 8, tail, 8);
+}
+
 /* Resolve the system EID that SMC-Dv2 proposals carry. It depends on the
  * machine alone, not on the devices or the order they registered in, so all
  * SMC-D devices of this system present the same SEID to their peers.
@@ -51,19 +67,16 @@ void smc_ism_resolve_system_eid(u8 *seid)
 	/* The string s390 peers have always seen from the ISM driver: the
 	 * prefix, then the CPU serial tail and the machine type in hex.
 	 */
-	char buf[SMC_MAX_EID_LEN + 1];
 	struct cpuid id;
 
 	get_cpu_id(&id);
-	snprintf(buf, sizeof(buf), "%s%04X%04X", SMC_ISM_SEID_PREFIX_S390,
-		 (u16)(id.ident & SMC_ISM_IDENT_MASK), (u16)id.machine);
-	memcpy(seid, buf, SMC_MAX_EID_LEN);
+	smc_ism_format_seid(seid, SMC_ISM_SEID_PREFIX_S390, id.ident,
+			    id.machine);
 #else
 	/* No machine identity to build on: one fixed default lets SMC-Dv2
 	 * work within a system without any user EID configured.
 	 */
-	memset(seid, '0', SMC_MAX_EID_LEN);
-	memcpy(seid, SMC_ISM_SEID_PREFIX_DEF, strlen(SMC_ISM_SEID_PREFIX_DEF));
+	smc_ism_format_seid(seid, SMC_ISM_SEID_PREFIX_DEF, 0, 0);
 #endif
 }
 
@@ -658,3 +671,7 @@ void __init smc_ism_init(void)
 	smc_ism_v2_capable = false;
 	smc_ism_resolve_system_eid(smc_ism_v2_system_eid);
 }
+
+#if IS_ENABLED(CONFIG_SMC_KUNIT_TEST)
+#include "smc_ism_test.c"
+#endif

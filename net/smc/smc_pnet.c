@@ -1234,3 +1234,7 @@ int smc_pnetid_by_table_smcd(struct smcd_dev *smcddev)
 
 	return rc;
 }
+
+#if IS_ENABLED(CONFIG_SMC_KUNIT_TEST)
+#include "smc_pnet_test.c"
+#endif

@@ -1,0 +1,392 @@
+// SPDX-License-Identifier: GPL-2.0
+/* KUnit tests of the SMC-D loopback ops.
+ *
+ * Included at the end of smc_loopback.c: the tests see its static functions
+ * and build a device of their own, with a small DMB limit, that the SMC core
+ * never sees. The device the module registered is checked as well.
+ */
+
+#include <kunit/test.h>
+#include <linux/interrupt.h>
+#include <linux/sizes.h>
+
+#include "smc.h"
+
+#define SMC_LO_TEST_MAX_DMBS	32
+
+struct smc_lo_test_conn {
+	struct smc_connection conn;
+	int rx_runs;
+};
+
+static struct smc_lo_dev *smc_lo_test_dev(struct kunit *test)
+{
+	return test->priv;
+}
+
+/* what smc_lo_init() sets up, minus the registration with the core */
+static int smc_lo_test_init(struct kunit *test)
+{
+	struct smc_lo_dev *ldev;
+
+	ldev = kunit_kzalloc(test, sizeof(*ldev), GFP_KERNEL);
+	if (!ldev)
+		return -ENOMEM;
+	rwlock_init(&ldev->dmb_lock);
+	hash_init(ldev->dmb_ht);
+	ldev->max_dmbs = SMC_LO_TEST_MAX_DMBS;
+	ldev->sba_idx_mask = bitmap_zalloc(ldev->max_dmbs, GFP_KERNEL);
+	if (!ldev->sba_idx_mask)
+		return -ENOMEM;
+	test->priv = ldev;
+	ldev->smcd = smcd_alloc_dev(NULL, "kunit-lo", &smc_lo_ops,
+				    ldev->max_dmbs);
+	if (!ldev->smcd)
+		return -ENOMEM;
+	ldev->smcd->priv = ldev;
+	ldev->smcd->local_gid = smc_lo_random_id();
+	return 0;
+}
+
+static void smc_lo_test_exit(struct kunit *test)
+{
+	struct smc_lo_dev *ldev = smc_lo_test_dev(test);
+	struct smc_lo_dmb *node;
+	struct hlist_node *tmp;
+	int bkt;
+
+	if (!ldev)
+		return;
+	if (ldev->smcd) {
+		/* never registered: smcd_unregister_dev() did not destroy it */
+		destroy_workqueue(ldev->smcd->event_wq);
+		smcd_free_dev(ldev->smcd);
+	}
+	/* the DMBs a case left registered */
+	hash_for_each_safe(ldev->dmb_ht, bkt, tmp, node, list) {
+		hash_del(&node->list);
+		smc_lo_dmb_free(ldev, node);
+	}
+	bitmap_free(ldev->sba_idx_mask);
+}
+
+static int smc_lo_test_reg(struct smc_lo_dev *ldev, struct smcd_dmb *dmb,
+			   unsigned int len)
+{
+	memset(dmb, 0, sizeof(*dmb));
+	dmb->dmb_len = len;
+	return smc_lo_ops.register_dmb(ldev->smcd, dmb);
+}
+
+static int smc_lo_test_move(struct smc_lo_dev *ldev, u64 token, bool sf,
+			    unsigned int offset, void *data, unsigned int size)
+{
+	return smc_lo_ops.move_data(ldev->smcd, token, 0, sf, offset, data,
+				    size);
+}
+
+/* Register and unregister a DMB of the smallest and the largest size */
+static void smc_lo_test_dmb_sizes(struct kunit *test)
+{
+	static const unsigned int sizes[] = { SZ_16K, SZ_1M };
+	struct smc_lo_dev *ldev = smc_lo_test_dev(test);
+	struct smcd_dmb dmb;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		KUNIT_ASSERT_EQ(test, smc_lo_test_reg(ldev, &dmb, sizes[i]), 0);
+		KUNIT_EXPECT_NOT_NULL(test, dmb.cpu_addr);
+		KUNIT_EXPECT_NE(test, dmb.dmb_tok, 0);
+		KUNIT_EXPECT_LT(test, dmb.sba_idx, SMC_LO_TEST_MAX_DMBS);
+		/* all of it is usable and starts out zeroed */
+		KUNIT_EXPECT_EQ(test, ((u8 *)dmb.cpu_addr)[sizes[i] - 1], 0);
+		KUNIT_EXPECT_EQ(test, smc_lo_ops.unregister_dmb(ldev->smcd, &dmb),
+				0);
+		/* the token is gone with the DMB */
+		KUNIT_EXPECT_EQ(test, smc_lo_ops.unregister_dmb(ldev->smcd, &dmb),
+				-EINVAL);
+		KUNIT_EXPECT_EQ(test, smc_lo_test_move(ldev, dmb.dmb_tok, false,
+						       0, &dmb, 8),
+				-EINVAL);
+	}
+}
+
+/* Tokens and indexes of live DMBs differ */
+static void smc_lo_test_dmb_unique(struct kunit *test)
+{
+	struct smc_lo_dev *ldev = smc_lo_test_dev(test);
+	struct smcd_dmb *dmbs;
+	int i, j;
+
+	dmbs = kunit_kcalloc(test, SMC_LO_TEST_MAX_DMBS, sizeof(*dmbs),
+			     GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, dmbs);
+	for (i = 0; i < SMC_LO_TEST_MAX_DMBS; i++)
+		KUNIT_ASSERT_EQ(test, smc_lo_test_reg(ldev, &dmbs[i], SZ_16K),
+				0);
+	for (i = 0; i < SMC_LO_TEST_MAX_DMBS; i++) {
+		KUNIT_EXPECT_NE(test, dmbs[i].dmb_tok, 0);
+		for (j = 0; j < i; j++) {
+			KUNIT_EXPECT_NE_MSG(test, dmbs[i].dmb_tok,
+					    dmbs[j].dmb_tok, "DMBs %d, %d",
+					    j, i);
+			KUNIT_EXPECT_NE_MSG(test, dmbs[i].sba_idx,
+					    dmbs[j].sba_idx, "DMBs %d, %d",
+					    j, i);
+			KUNIT_EXPECT_PTR_NE(test, dmbs[i].cpu_addr,
+					    dmbs[j].cpu_addr);
+		}
+	}
+	for (i = 0; i < SMC_LO_TEST_MAX_DMBS; i++)
+		KUNIT_EXPECT_EQ(test,
+				smc_lo_ops.unregister_dmb(ldev->smcd, &dmbs[i]),
+				0);
+}
+
+/* One DMB over the limit fails with -ENOSPC, one unregister makes room */
+static void smc_lo_test_dmb_limit(struct kunit *test)
+{
+	struct smc_lo_dev *ldev = smc_lo_test_dev(test);
+	struct smcd_dmb *dmbs, dmb;
+	int i;
+
+	dmbs = kunit_kcalloc(test, SMC_LO_TEST_MAX_DMBS, sizeof(*dmbs),
+			     GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, dmbs);
+	for (i = 0; i < SMC_LO_TEST_MAX_DMBS; i++)
+		KUNIT_ASSERT_EQ(test, smc_lo_test_reg(ldev, &dmbs[i], SZ_16K),
+				0);
+
+	KUNIT_EXPECT_EQ(test, smc_lo_test_reg(ldev, &dmb, SZ_16K), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, smc_lo_test_reg(ldev, &dmb, SZ_16K), -ENOSPC);
+
+	KUNIT_ASSERT_EQ(test, smc_lo_ops.unregister_dmb(ldev->smcd, &dmbs[3]),
+			0);
+	KUNIT_EXPECT_EQ(test, smc_lo_test_reg(ldev, &dmb, SZ_16K), 0);
+	KUNIT_EXPECT_EQ(test, dmb.sba_idx, dmbs[3].sba_idx);
+	KUNIT_EXPECT_EQ(test, smc_lo_test_reg(ldev, &dmbs[3], SZ_16K),
+			-ENOSPC);
+	/* the DMBs left are freed in exit */
+}
+
+/* move_data() accepts exactly offset + size <= DMB length */
+static void smc_lo_test_move_bounds(struct kunit *test)
+{
+	struct smc_lo_dev *ldev = smc_lo_test_dev(test);
+	struct smcd_dmb dmb;
+	u8 *buf, *mem;
+
+	buf = kunit_kzalloc(test, SZ_16K + 1, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	memset(buf, 0x5a, SZ_16K + 1);
+	KUNIT_ASSERT_EQ(test, smc_lo_test_reg(ldev, &dmb, SZ_16K), 0);
+	mem = dmb.cpu_addr;
+
+	/* up to the last byte, and all of it */
+	KUNIT_EXPECT_EQ(test, smc_lo_test_move(ldev, dmb.dmb_tok, false,
+					       SZ_16K - 100, buf, 100), 0);
+	KUNIT_EXPECT_EQ(test, mem[SZ_16K - 1], 0x5a);
+	KUNIT_EXPECT_EQ(test, smc_lo_test_move(ldev, dmb.dmb_tok, false, 0,
+					       buf, SZ_16K), 0);
+	KUNIT_EXPECT_EQ(test, smc_lo_test_move(ldev, dmb.dmb_tok, false,
+					       SZ_16K, buf, 0), 0);
+	memset(mem, 0, SZ_16K);
+
+	/* one byte too many, at either end */
+	KUNIT_EXPECT_EQ(test, smc_lo_test_move(ldev, dmb.dmb_tok, false,
+					       SZ_16K - 100, buf, 101),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, smc_lo_test_move(ldev, dmb.dmb_tok, false, 0,
+					       buf, SZ_16K + 1), -EINVAL);
+	/* offset past the end */
+	KUNIT_EXPECT_EQ(test, smc_lo_test_move(ldev, dmb.dmb_tok, false,
+					       SZ_16K + 1, buf, 0), -EINVAL);
+	/* a rejected move writes nothing */
+	KUNIT_EXPECT_PTR_EQ(test, memchr_inv(mem, 0, SZ_16K), NULL);
+}
+
+/* offset + size wraps around to a number within the DMB length. Without
+ * the check the first move writes 4 GiB past the DMB: a crash or a hang in
+ * this case, not a failed expectation, means exactly that.
+ */
+static void smc_lo_test_move_overflow(struct kunit *test)
+{
+	struct smc_lo_dev *ldev = smc_lo_test_dev(test);
+	struct smcd_dmb dmb;
+	u8 *buf;
+
+	buf = kunit_kzalloc(test, SZ_16K, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_ASSERT_EQ(test, smc_lo_test_reg(ldev, &dmb, SZ_16K), 0);
+
+	KUNIT_EXPECT_EQ(test, smc_lo_test_move(ldev, dmb.dmb_tok, false,
+					       UINT_MAX, buf, 2), -EINVAL);
+	KUNIT_EXPECT_EQ(test, smc_lo_test_move(ldev, dmb.dmb_tok, false, 16,
+					       buf, UINT_MAX - 15), -EINVAL);
+}
+
+static void smc_lo_test_move_unknown_token(struct kunit *test)
+{
+	struct smc_lo_dev *ldev = smc_lo_test_dev(test);
+	struct smcd_dmb dmb;
+	u8 data[8] = {};
+
+	KUNIT_EXPECT_EQ(test, smc_lo_test_move(ldev, 0, false, 0, data, 8),
+			-EINVAL);
+	KUNIT_ASSERT_EQ(test, smc_lo_test_reg(ldev, &dmb, SZ_16K), 0);
+	KUNIT_EXPECT_EQ(test, smc_lo_test_move(ldev, ~dmb.dmb_tok, false, 0,
+					       data, 8), -EINVAL);
+	KUNIT_EXPECT_EQ(test, smc_lo_test_move(ldev, dmb.dmb_tok, false, 0,
+					       data, 8), 0);
+}
+
+/* The data lands at the offset, nothing around it changes: a bulk copy,
+ * a CDC message sized aligned one and an odd sized unaligned one.
+ */
+static void smc_lo_test_move_copies(struct kunit *test)
+{
+	static const struct {
+		unsigned int offset, size;
+	} moves[] = { { 1000, 3000 }, { 64, 32 }, { 5003, 13 } };
+	struct smc_lo_dev *ldev = smc_lo_test_dev(test);
+	unsigned int off, size;
+	struct smcd_dmb dmb;
+	u8 *mem, *data;
+	int i;
+
+	/* kmalloc()ed: aligned, so that small moves take the word path */
+	data = kunit_kmalloc(test, 3000, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, data);
+	for (i = 0; i < 3000; i++)
+		data[i] = i % 251 + 1;
+	KUNIT_ASSERT_EQ(test, smc_lo_test_reg(ldev, &dmb, SZ_16K), 0);
+	mem = dmb.cpu_addr;
+
+	for (i = 0; i < ARRAY_SIZE(moves); i++) {
+		off = moves[i].offset;
+		size = moves[i].size;
+		memset(mem, 0, SZ_16K);
+		KUNIT_ASSERT_EQ(test, smc_lo_test_move(ldev, dmb.dmb_tok, false,
+						       off, data, size), 0);
+		KUNIT_EXPECT_EQ_MSG(test, memcmp(mem + off, data, size), 0,
+				    "move %u@%u", size, off);
+		KUNIT_EXPECT_EQ_MSG(test, mem[off - 1], 0, "move %u@%u",
+				    size, off);
+		KUNIT_EXPECT_EQ_MSG(test, mem[off + size], 0, "move %u@%u",
+				    size, off);
+		KUNIT_EXPECT_PTR_EQ(test, memchr_inv(mem, 0, off), NULL);
+		KUNIT_EXPECT_PTR_EQ(test, memchr_inv(mem + off + size, 0,
+						     SZ_16K - off - size),
+				    NULL);
+	}
+}
+
+static void smc_lo_test_rx_tasklet(struct tasklet_struct *t)
+{
+	struct smc_connection *conn = from_tasklet(conn, t, rx_tsklet);
+
+	container_of(conn, struct smc_lo_test_conn, conn)->rx_runs++;
+}
+
+/* With the signal flag, move_data() schedules the receive tasklet of the
+ * connection owning the DMB, as an ISM interrupt would; without, it does not.
+ */
+static void smc_lo_test_move_signal(struct kunit *test)
+{
+	struct smc_lo_dev *ldev = smc_lo_test_dev(test);
+	struct smc_lo_test_conn *tc;
+	struct smcd_dmb dmb;
+	u8 data[32] = {};
+
+	tc = kunit_kzalloc(test, sizeof(*tc), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, tc);
+	tasklet_setup(&tc->conn.rx_tsklet, smc_lo_test_rx_tasklet);
+	KUNIT_ASSERT_EQ(test, smc_lo_test_reg(ldev, &dmb, SZ_16K), 0);
+	/* what smc_ism_set_conn() does for a connection's DMB */
+	spin_lock_bh(&ldev->smcd->lock);
+	ldev->smcd->conn[dmb.sba_idx] = &tc->conn;
+	spin_unlock_bh(&ldev->smcd->lock);
+
+	KUNIT_EXPECT_EQ(test, smc_lo_test_move(ldev, dmb.dmb_tok, false, 0,
+					       data, sizeof(data)), 0);
+	tasklet_kill(&tc->conn.rx_tsklet);	/* runs a scheduled one */
+	KUNIT_EXPECT_EQ(test, tc->rx_runs, 0);
+
+	KUNIT_EXPECT_EQ(test, smc_lo_test_move(ldev, dmb.dmb_tok, true, 0,
+					       data, sizeof(data)), 0);
+	tasklet_kill(&tc->conn.rx_tsklet);
+	KUNIT_EXPECT_EQ(test, tc->rx_runs, 1);
+
+	/* a rejected move signals nobody */
+	KUNIT_EXPECT_EQ(test, smc_lo_test_move(ldev, dmb.dmb_tok, true,
+					       SZ_16K, data, 1), -EINVAL);
+	tasklet_kill(&tc->conn.rx_tsklet);
+	KUNIT_EXPECT_EQ(test, tc->rx_runs, 1);
+
+	spin_lock_bh(&ldev->smcd->lock);
+	ldev->smcd->conn[dmb.sba_idx] = NULL;
+	spin_unlock_bh(&ldev->smcd->lock);
+}
+
+/* Loopback reaches only itself */
+static void smc_lo_test_query_rgid(struct kunit *test)
+{
+	struct smc_lo_dev *ldev = smc_lo_test_dev(test);
+	struct smcd_dev *smcd = ldev->smcd;
+	u64 gid = smcd->local_gid;
+
+	KUNIT_EXPECT_EQ(test, smc_lo_ops.query_remote_gid(smcd, gid, 0, 0), 0);
+	KUNIT_EXPECT_EQ(test, smc_lo_ops.query_remote_gid(smcd, gid, 1, 100),
+			0);
+	KUNIT_EXPECT_NE(test, smc_lo_ops.query_remote_gid(smcd, gid + 1, 0, 0),
+			0);
+	KUNIT_EXPECT_NE(test, smc_lo_ops.query_remote_gid(smcd, ~gid, 0, 0),
+			0);
+	KUNIT_EXPECT_NE(test, smc_lo_ops.query_remote_gid(smcd, 0, 0, 0), 0);
+}
+
+/* The device the module registered: CHID 0xFFFF, a GID, in the core's
+ * device list, no ops that mean nothing without hardware.
+ */
+static void smc_lo_test_module_dev(struct kunit *test)
+{
+	struct smcd_dev *smcd = smc_lo.smcd;
+
+	KUNIT_ASSERT_NOT_NULL(test, smcd);
+	KUNIT_EXPECT_EQ(test, smcd->ops->get_chid(smcd), SMCD_LOOPBACK_CHID);
+	KUNIT_EXPECT_EQ(test, SMCD_LOOPBACK_CHID, 0xFFFF);
+	KUNIT_EXPECT_NE(test, smcd->local_gid, 0);
+	KUNIT_EXPECT_EQ(test, smcd->ops->query_remote_gid(smcd,
+							  smcd->local_gid,
+							  0, 0), 0);
+	KUNIT_EXPECT_EQ(test, smc_lo.max_dmbs, max_dmbs);
+	KUNIT_EXPECT_GE(test, smc_lo.max_dmbs, 1);
+	KUNIT_EXPECT_PTR_EQ(test, smcd->ops->signal_event, NULL);
+	KUNIT_EXPECT_PTR_EQ(test, smcd->ops->add_vlan_id, NULL);
+	KUNIT_EXPECT_PTR_EQ(test, smcd->ops->del_vlan_id, NULL);
+	KUNIT_EXPECT_STREQ(test, dev_name(&smcd->dev), SMC_LO_NAME);
+}
+
+static struct kunit_case smc_lo_test_cases[] = {
+	KUNIT_CASE(smc_lo_test_dmb_sizes),
+	KUNIT_CASE(smc_lo_test_dmb_unique),
+	KUNIT_CASE(smc_lo_test_dmb_limit),
+	KUNIT_CASE(smc_lo_test_move_bounds),
+	KUNIT_CASE(smc_lo_test_move_unknown_token),
+	KUNIT_CASE(smc_lo_test_move_copies),
+	KUNIT_CASE(smc_lo_test_move_signal),
+	KUNIT_CASE(smc_lo_test_query_rgid),
+	KUNIT_CASE(smc_lo_test_module_dev),
+	/* last: without the check it crashes the kernel */
+	KUNIT_CASE(smc_lo_test_move_overflow),
+	{}
+};
+
+static struct kunit_suite smc_lo_test_suite = {
+	.name = "smc_loopback",
+	.init = smc_lo_test_init,
+	.exit = smc_lo_test_exit,
+	.test_cases = smc_lo_test_cases,
+};
+
+kunit_test_suite(smc_lo_test_suite);
