@@ -324,8 +324,9 @@ static void bench_concurrent(void)
 	}
 	if (kind == SMC_KIND_SMC && smc_nl_get_stats(&after))
 		die("SMC statistics");
-	printf("RESULT concurrent %s %d conns open=%.1fs smcd_clients=%llu smcd_servers=%llu sampled_smcd=%d/%d\n",
-	       kind_str(), nconns, smc_now() - t0,
+	printf("RESULT concurrent %s %d conns open=%.1fs", kind_str(), nconns,
+	       smc_now() - t0);
+	printf(" smcd_clients=%llu smcd_servers=%llu sampled_smcd=%d/%d\n",
 	       after.clnt_v2_succ - before.clnt_v2_succ,
 	       after.srv_v2_succ - before.srv_v2_succ, smcd, sampled);
 	for (i = 0; i < nconns; i++) {
@@ -377,7 +378,7 @@ int main(int argc, char **argv)
 		goto usage;
 	return 0;
 usage:
-	fprintf(stderr, "usage: %s [-T] [-6] bulk|pingpong|connrate|concurrent [-t SECONDS] [-l MSGSIZE] [-n CONNS]\n",
-		argv[0]);
+	fprintf(stderr, "usage: %s [-T] [-6] bulk|pingpong|connrate|concurrent\n"
+		"       [-t SECONDS] [-l MSGSIZE] [-n CONNS]\n", argv[0]);
 	return 2;
 }
