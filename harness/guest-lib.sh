@@ -61,7 +61,7 @@ check_dmesg() {
 		echo scan >/sys/kernel/debug/kmemleak
 		cat /sys/kernel/debug/kmemleak
 	fi
-	if dmesg | grep -E 'BUG:|WARNING:|Oops|KASAN|UBSAN|possible circular|possible recursive|inconsistent lock|suspicious RCU|unreferenced object|kmemleak: .*leak|Call Trace' >/tmp/dmesg.bad; then
+	if dmesg | grep -E 'BUG:|WARNING:|Oops|KASAN|UBSAN|possible circular|possible recursive|inconsistent lock|suspicious RCU|unreferenced object|suspected memory leak|Call Trace' >/tmp/dmesg.bad; then
 		echo "## kernel reported problems:"
 		dmesg | tail -n 200
 		result "$name" FAIL
