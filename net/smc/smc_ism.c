@@ -481,6 +481,9 @@ static void smcd_release(struct device *dev)
 {
 	struct smcd_dev *smcd = container_of(dev, struct smcd_dev, dev);
 
+	/* still there if the device was never registered */
+	if (smcd->event_wq)
+		destroy_workqueue(smcd->event_wq);
 	kfree(smcd->conn);
 	kfree(smcd);
 }
@@ -607,6 +610,7 @@ void smcd_unregister_dev(struct smcd_dev *smcd)
 	synchronize_srcu(&smcd_dev_srcu);
 	smc_smcd_terminate_all(smcd);
 	destroy_workqueue(smcd->event_wq);
+	smcd->event_wq = NULL;
 
 	device_del(&smcd->dev);
 }

@@ -94,15 +94,6 @@ static struct smcd_dev *smc_kunit_alloc_dev(struct kunit *test, u16 chid,
 	return smcd;
 }
 
-/* a device that was never registered: smcd_free_dev() alone would leave
- * its event workqueue behind, only smcd_unregister_dev() destroys it
- */
-static void smc_kunit_free_unregistered(struct smcd_dev *smcd)
-{
-	destroy_workqueue(smcd->event_wq);
-	smcd_free_dev(smcd);
-}
-
 struct smcd_dev *smc_kunit_add_dev(struct kunit *test, u16 chid, u64 gid,
 				   bool supports_v2, const char *pnetid)
 {
@@ -117,7 +108,7 @@ struct smcd_dev *smc_kunit_add_dev(struct kunit *test, u16 chid, u64 gid,
 	smcd = smc_kunit_alloc_dev(test, chid, gid, supports_v2, pnetid);
 	rc = smcd_register_dev(smcd);
 	if (rc)
-		smc_kunit_free_unregistered(smcd);
+		smcd_free_dev(smcd);
 	KUNIT_ASSERT_EQ_MSG(test, rc, 0, "smcd_register_dev(chid 0x%04x)",
 			    chid);
 	env->smcd[i] = smcd;
@@ -416,7 +407,7 @@ static void smc_ism_v2_virtual_gid_in_use(struct kunit *test)
 	rc = smcd_register_dev(lo);
 	KUNIT_EXPECT_EQ(test, rc, -EEXIST);
 	if (rc) {
-		smc_kunit_free_unregistered(lo);
+		smcd_free_dev(lo);
 	} else {
 		smcd_unregister_dev(lo);
 		smcd_free_dev(lo);

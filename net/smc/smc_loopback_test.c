@@ -57,11 +57,8 @@ static void smc_lo_test_exit(struct kunit *test)
 
 	if (!ldev)
 		return;
-	if (ldev->smcd) {
-		/* never registered: smcd_unregister_dev() did not destroy it */
-		destroy_workqueue(ldev->smcd->event_wq);
+	if (ldev->smcd)
 		smcd_free_dev(ldev->smcd);
-	}
 	/* the DMBs a case left registered */
 	hash_for_each_safe(ldev->dmb_ht, bkt, tmp, node, list) {
 		hash_del(&node->list);
