@@ -26,10 +26,10 @@
  */
 #define SMC_LO_WORD_COPY_MAX	64
 
-static unsigned int max_dmbs = 10000;
+static unsigned int max_dmbs = 16384;
 module_param(max_dmbs, uint, 0444);
 MODULE_PARM_DESC(max_dmbs,
-		 "Maximum number of live DMBs, two per connection (default 10000)");
+		 "Maximum number of live DMBs, two per connection (default 16384)");
 
 struct smc_lo_dmb {
 	struct hlist_node list;		/* in smc_lo_dev.dmb_ht */
