@@ -87,6 +87,14 @@ struct smcd_ops {
 			 bool sf, unsigned int offset, void *data,
 			 unsigned int size);
 	u16 (*get_chid)(struct smcd_dev *dev);
+	/* No-copy (smcd_dev.nocopy): a connection's send buffer is its peer's
+	 * DMB. attach_dmb() looks up dmb->dmb_tok and fills in cpu_addr and
+	 * dmb_len; the memory stays valid until detach_dmb(), also when its
+	 * owner unregisters it meanwhile. A DMB being unregistered cannot be
+	 * attached, nor can one that already has a writer (-EBUSY).
+	 */
+	int (*attach_dmb)(struct smcd_dev *dev, struct smcd_dmb *dmb);
+	int (*detach_dmb)(struct smcd_dev *dev, u64 token);
 };
 
 struct smcd_dev {
@@ -107,6 +115,11 @@ struct smcd_dev {
 	wait_queue_head_t lgrs_deleted;
 	u8 going_away : 1;
 	u8 supports_v2 : 1;	/* HW can do SMC-Dv2; set before register */
+	u8 nocopy : 1;		/* send buffers attach to the peer's DMB */
+	/* DMB and send buffer size for sockets whose SO_RCVBUF / SO_SNDBUF
+	 * the user did not set, if larger than the sysctl's; 0: none
+	 */
+	unsigned int buf_size_default;
 };
 
 struct smcd_dev *smcd_alloc_dev(struct device *parent, const char *name,

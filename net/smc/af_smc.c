@@ -1362,6 +1362,12 @@ smc_v2_determine_accepted_chid(struct smc_clc_msg_accept_confirm_v2 *aclc,
 }
 
 /* setup for ISM connection of client */
+/* A DMB the peer named that cannot be attached is not ours to write */
+static int smcd_buf_attach_decl(int rc)
+{
+	return rc == -ENOMEM ? SMC_CLC_DECL_MEM : SMC_CLC_DECL_ERR_REGBUF;
+}
+
 static int smc_connect_ism(struct smc_sock *smc,
 			   struct smc_clc_msg_accept_confirm *aclc,
 			   struct smc_init_info *ini)
@@ -1398,6 +1404,11 @@ static int smc_connect_ism(struct smc_sock *smc,
 	}
 
 	smc_conn_save_peer_info(smc, aclc);
+	rc = smcd_buf_attach(smc);
+	if (rc) {
+		rc = smcd_buf_attach_decl(rc);
+		goto connect_abort;
+	}
 	smc_rx_init(smc);
 	smc_tx_init(smc);
 
@@ -2495,6 +2506,13 @@ static void smc_listen_work(struct work_struct *work)
 		mutex_unlock(&smc_server_lgr_pending);
 	}
 	smc_conn_save_peer_info(new_smc, cclc);
+	if (ini->is_smcd) {
+		rc = smcd_buf_attach(new_smc);
+		if (rc) {
+			rc = smcd_buf_attach_decl(rc);
+			goto out_decl;
+		}
+	}
 	SMC_STAT_SERV_SUCC_INC(sock_net(newclcsock->sk), ini);
 	/* smc_listen_out() will release smcsk */
 	smc_listen_out_connected(new_smc);

@@ -1133,10 +1133,24 @@ static void smcr_buf_unuse(struct smc_buf_desc *buf_desc, bool is_rmb,
 	}
 }
 
+/* A DMB of a no-copy device may still have the peer's send buffer
+ * attached: never hand it to another connection. The device frees the
+ * memory once the peer has detached.
+ */
+static void smcd_buf_release(struct smc_connection *conn,
+			     struct smc_link_group *lgr)
+{
+	down_write(&lgr->rmbs_lock);
+	list_del(&conn->rmb_desc->list);
+	up_write(&lgr->rmbs_lock);
+	smc_buf_free(lgr, true, conn->rmb_desc);
+	conn->rmb_desc = NULL;
+}
+
 static void smc_buf_unuse(struct smc_connection *conn,
 			  struct smc_link_group *lgr)
 {
-	if (conn->sndbuf_desc) {
+	if (conn->sndbuf_desc && !conn->sndbuf_desc->is_attached) {
 		if (!lgr->is_smcd && conn->sndbuf_desc->is_vm) {
 			smcr_buf_unuse(conn->sndbuf_desc, false, lgr);
 		} else {
@@ -1147,12 +1161,25 @@ static void smc_buf_unuse(struct smc_connection *conn,
 	if (conn->rmb_desc) {
 		if (!lgr->is_smcd) {
 			smcr_buf_unuse(conn->rmb_desc, true, lgr);
+		} else if (lgr->smcd->nocopy) {
+			smcd_buf_release(conn, lgr);
 		} else {
 			memzero_explicit(conn->rmb_desc->cpu_addr,
 					 conn->rmb_desc->len + sizeof(struct smcd_cdc_msg));
 			WRITE_ONCE(conn->rmb_desc->used, 0);
 		}
 	}
+}
+
+static void smcd_buf_detach(struct smc_connection *conn)
+{
+	struct smc_buf_desc *buf_desc = conn->sndbuf_desc;
+
+	if (!buf_desc || !buf_desc->is_attached)
+		return;
+	smc_ism_detach_dmb(conn->lgr->smcd, buf_desc);
+	conn->sndbuf_desc = NULL;
+	kfree(buf_desc);
 }
 
 /* remove a finished connection from its link group */
@@ -1190,7 +1217,12 @@ void smc_conn_free(struct smc_connection *conn)
 	if (!lgr->conns_num)
 		smc_lgr_schedule_free_work(lgr);
 lgr_put:
-	if (!lgr->is_smcd)
+	/* killed ones too: their rx tasklet is gone, and so is the socket's
+	 * last sender, see smc_conn_kill()
+	 */
+	if (lgr->is_smcd)
+		smcd_buf_detach(conn);
+	else
 		smcr_link_put(conn->lnk); /* link_hold in smc_conn_create() */
 	smc_lgr_put(lgr); /* lgr_hold in smc_conn_create() */
 }
@@ -2328,6 +2360,10 @@ static int __smc_buf_create(struct smc_sock *smc, bool is_smcd, bool is_rmb)
 	else
 		/* use socket send buffer size (w/o overhead) as start value */
 		bufsize = smc->sk.sk_sndbuf / 2;
+	/* unless the user set it, the device may want larger buffers */
+	if (is_smcd && !(smc->sk.sk_userlocks &
+			 (is_rmb ? SOCK_RCVBUF_LOCK : SOCK_SNDBUF_LOCK)))
+		bufsize = max_t(int, bufsize, lgr->smcd->buf_size_default);
 
 	for (bufsize_comp = smc_compress_bufsize(bufsize, is_smcd, is_rmb);
 	     bufsize_comp >= 0; bufsize_comp--) {
@@ -2436,6 +2472,9 @@ int smc_buf_create(struct smc_sock *smc, bool is_smcd)
 {
 	int rc;
 
+	/* no-copy: the send buffer will be the peer's DMB, smcd_buf_attach() */
+	if (is_smcd && smc->conn.lgr->smcd->nocopy)
+		return __smc_buf_create(smc, true, true);
 	/* create send buffer */
 	rc = __smc_buf_create(smc, is_smcd, false);
 	if (rc)
@@ -2449,6 +2488,53 @@ int smc_buf_create(struct smc_sock *smc, bool is_smcd)
 		smc_buf_free(smc->conn.lgr, false, smc->conn.sndbuf_desc);
 		smc->conn.sndbuf_desc = NULL;
 	}
+	return rc;
+}
+
+/* No-copy SMC-D: once the CLC handshake told us the peer's DMB, attach it
+ * as our send buffer. What the socket writes there is in the peer's ring
+ * already: no move_data() copy, only the CDC message. The send buffer
+ * and the peer's ring are one memory of one size, so the send and
+ * producer cursors stay equal and send buffer space is freed by the
+ * peer's consumer cursor, see smc_cdc_msg_recv_action().
+ */
+int smcd_buf_attach(struct smc_sock *smc)
+{
+	struct smc_connection *conn = &smc->conn;
+	struct smcd_dev *smcd = conn->lgr->smcd;
+	struct smc_buf_desc *buf_desc;
+	u64 ring_end;
+	int rc;
+
+	if (!smcd->nocopy)
+		return 0;
+
+	buf_desc = kzalloc(sizeof(*buf_desc), GFP_KERNEL);
+	if (!buf_desc)
+		return -ENOMEM;
+	rc = smc_ism_attach_dmb(smcd, conn->peer_token, buf_desc);
+	if (rc)
+		goto out_free;
+
+	/* the peer's DMB must hold the ring its CLC message announced */
+	ring_end = conn->tx_off + sizeof(struct smcd_cdc_msg) +
+		   conn->peer_rmbe_size;
+	if (conn->peer_rmbe_size <= 0 || ring_end > buf_desc->len) {
+		rc = -EINVAL;
+		goto out_detach;
+	}
+	buf_desc->cpu_addr += conn->tx_off + sizeof(struct smcd_cdc_msg);
+	buf_desc->len = conn->peer_rmbe_size;
+	buf_desc->used = 1;
+	conn->sndbuf_desc = buf_desc;
+	smc->sk.sk_sndbuf = buf_desc->len * 2;
+	atomic_set(&conn->sndbuf_space, buf_desc->len);
+	return 0;
+
+out_detach:
+	smc_ism_detach_dmb(smcd, buf_desc);
+out_free:
+	kfree(buf_desc);
 	return rc;
 }
 

@@ -197,6 +197,8 @@ struct smc_buf_desc {
 					/* DMB token number */
 			dma_addr_t	dma_addr;
 					/* DMA address */
+			u8		is_attached;
+					/* sndbuf: the peer's DMB */
 		};
 	};
 };
@@ -518,6 +520,7 @@ void smc_smcd_terminate(struct smcd_dev *dev, u64 peer_gid,
 void smc_smcd_terminate_all(struct smcd_dev *dev);
 void smc_smcr_terminate_all(struct smc_ib_device *smcibdev);
 int smc_buf_create(struct smc_sock *smc, bool is_smcd);
+int smcd_buf_attach(struct smc_sock *smc);
 int smc_uncompress_bufsize(u8 compressed);
 int smc_rmb_rtoken_handling(struct smc_connection *conn, struct smc_link *link,
 			    struct smc_clc_msg_accept_confirm *clc);

@@ -293,6 +293,38 @@ int smc_ism_register_dmb(struct smc_link_group *lgr, int dmb_len,
 	return rc;
 }
 
+/* No-copy: make the peer's DMB @token the send buffer @buf_desc. The
+ * device's module stays pinned while the buffer is attached: a killed
+ * connection detaches only when its socket goes, after its link group.
+ */
+int smc_ism_attach_dmb(struct smcd_dev *smcd, u64 token,
+		       struct smc_buf_desc *buf_desc)
+{
+	struct smcd_dmb dmb;
+	int rc;
+
+	if (!try_module_get(smcd->ops->owner))
+		return -ENODEV;
+	memset(&dmb, 0, sizeof(dmb));
+	dmb.dmb_tok = token;
+	rc = smcd->ops->attach_dmb(smcd, &dmb);
+	if (rc) {
+		module_put(smcd->ops->owner);
+		return rc;
+	}
+	buf_desc->token = token;
+	buf_desc->cpu_addr = dmb.cpu_addr;
+	buf_desc->len = dmb.dmb_len;
+	buf_desc->is_attached = 1;
+	return 0;
+}
+
+void smc_ism_detach_dmb(struct smcd_dev *smcd, struct smc_buf_desc *buf_desc)
+{
+	WARN_ON_ONCE(smcd->ops->detach_dmb(smcd, buf_desc->token));
+	module_put(smcd->ops->owner);
+}
+
 static int smc_nl_handle_smcd_dev(struct smcd_dev *smcd,
 				  struct sk_buff *skb,
 				  struct netlink_callback *cb)
@@ -568,6 +600,9 @@ static void smcd_dev_list_add(struct smcd_dev *smcd)
 int smcd_register_dev(struct smcd_dev *smcd)
 {
 	int rc;
+
+	if (smcd->nocopy && (!smcd->ops->attach_dmb || !smcd->ops->detach_dmb))
+		return -EINVAL;
 
 	mutex_lock(&smcd_dev_list.mutex);
 	if (smc_ism_is_virtual(smcd) && smcd_gid_in_use(smcd->local_gid)) {

@@ -2,16 +2,23 @@
 /* Shared Memory Communications Direct over loopback (SMC-D loopback)
  *
  * A software SMC-D device for connections within this Linux instance. A
- * DMB is kernel memory, move_data() copies into the peer's DMB and, instead
- * of an ISM interrupt, schedules the owner's receive tasklet directly.
+ * DMB is kernel memory. By default a connection's send buffer is its peer's
+ * DMB (no-copy, attach_dmb()): the sender writes straight into the peer's
+ * ring and move_data() carries only the CDC message. With nocopy=0 each end
+ * has a send buffer of its own and move_data() copies the data as well.
+ * Instead of an ISM interrupt, move_data() schedules the owner's receive
+ * tasklet directly.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bitmap.h>
 #include <linux/hashtable.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/random.h>
+#include <linux/refcount.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <net/smc.h>
@@ -26,10 +33,30 @@
  */
 #define SMC_LO_WORD_COPY_MAX	64
 
+/* SMC-D's smallest DMB: always granted while there are indexes left */
+#define SMC_LO_DMB_MIN		SZ_16K
+/* default share of RAM that DMBs larger than the smallest may take */
+#define SMC_LO_MEM_SHIFT	3
+
 static unsigned int max_dmbs = 16384;
 module_param(max_dmbs, uint, 0444);
 MODULE_PARM_DESC(max_dmbs,
 		 "Maximum number of live DMBs, two per connection (default 16384)");
+
+static bool nocopy = true;
+module_param(nocopy, bool, 0444);
+MODULE_PARM_DESC(nocopy,
+		 "Send buffer is the peer's DMB, no copy (default), or 0: copy");
+
+static unsigned int buf_size = SZ_1M;
+module_param(buf_size, uint, 0444);
+MODULE_PARM_DESC(buf_size,
+		 "Buffer size for sockets without SO_RCVBUF/SO_SNDBUF (default 1 MiB, 0: net.smc.rmem/wmem)");
+
+static unsigned int max_mem_mb;
+module_param(max_mem_mb, uint, 0444);
+MODULE_PARM_DESC(max_mem_mb,
+		 "MiB that DMBs above 16 KiB may take; beyond, connections get smaller ones (default 1/8 of RAM)");
 
 struct smc_lo_dmb {
 	struct hlist_node list;		/* in smc_lo_dev.dmb_ht */
@@ -37,14 +64,20 @@ struct smc_lo_dmb {
 	unsigned int len;
 	unsigned int sba_idx;
 	void *cpu_addr;
+	refcount_t refs;		/* registration, attached writer */
+	bool dying;			/* unregistered, writer still attached */
+	bool claimed;			/* has had its one writer */
+	bool attached;			/* ... and the writer still has it */
 };
 
 struct smc_lo_dev {
 	struct smcd_dev *smcd;
-	rwlock_t dmb_lock;		/* protects dmb_ht */
+	rwlock_t dmb_lock;		/* protects dmb_ht and the DMBs' state */
 	DECLARE_HASHTABLE(dmb_ht, SMC_LO_DMB_HASH_BITS);
 	unsigned int max_dmbs;		/* live DMBs at most */
 	unsigned long *sba_idx_mask;	/* DMB indexes in use, < max_dmbs */
+	atomic_long_t mem;		/* bytes in DMBs above SMC_LO_DMB_MIN */
+	unsigned long max_mem;
 };
 
 static struct smc_lo_dev smc_lo;
@@ -99,9 +132,29 @@ static int smc_lo_get_sba_idx(struct smc_lo_dev *ldev)
 	return idx;
 }
 
+/* Larger DMBs only while they fit the budget: the core then asks for the
+ * next smaller size, so thousands of connections still fit in memory.
+ */
+static bool smc_lo_mem_get(struct smc_lo_dev *ldev, unsigned int len)
+{
+	if (len <= SMC_LO_DMB_MIN)
+		return true;
+	if (atomic_long_add_return(len, &ldev->mem) <= ldev->max_mem)
+		return true;
+	atomic_long_sub(len, &ldev->mem);
+	return false;
+}
+
+static void smc_lo_mem_put(struct smc_lo_dev *ldev, unsigned int len)
+{
+	if (len > SMC_LO_DMB_MIN)
+		atomic_long_sub(len, &ldev->mem);
+}
+
+/* the memory goes with the last reference; the index with the owner */
 static void smc_lo_dmb_free(struct smc_lo_dev *ldev, struct smc_lo_dmb *dmb)
 {
-	clear_bit(dmb->sba_idx, ldev->sba_idx_mask);
+	smc_lo_mem_put(ldev, dmb->len);
 	kfree(dmb->cpu_addr);
 	kfree(dmb);
 }
@@ -148,17 +201,21 @@ static int smc_lo_register_dmb(struct smcd_dev *smcd, struct smcd_dmb *dmb)
 	if (idx < 0)
 		return idx;
 
+	/* the core retries with a smaller DMB on -ENOMEM */
 	rc = -ENOMEM;
+	if (!smc_lo_mem_get(ldev, dmb->dmb_len))
+		goto err_idx;
 	node = kzalloc(sizeof(*node), GFP_KERNEL);
 	if (!node)
-		goto err_idx;
-	/* the core retries with a smaller DMB on -ENOMEM: don't dig deep */
+		goto err_mem;
+	/* ... so don't dig deep */
 	node->cpu_addr = kzalloc(dmb->dmb_len, GFP_KERNEL | __GFP_NOWARN |
 				 __GFP_NORETRY | __GFP_NOMEMALLOC);
 	if (!node->cpu_addr)
 		goto err_node;
 	node->len = dmb->dmb_len;
 	node->sba_idx = idx;
+	refcount_set(&node->refs, 1);
 	smc_lo_dmb_insert(ldev, node);
 
 	dmb->sba_idx = node->sba_idx;
@@ -168,9 +225,23 @@ static int smc_lo_register_dmb(struct smcd_dev *smcd, struct smcd_dmb *dmb)
 
 err_node:
 	kfree(node);
+err_mem:
+	smc_lo_mem_put(ldev, dmb->dmb_len);
 err_idx:
 	clear_bit(idx, ldev->sba_idx_mask);
 	return rc;
+}
+
+/* Drop a reference under dmb_lock; the last one takes the DMB out of the
+ * table, and the caller frees it outside the lock.
+ */
+static bool smc_lo_dmb_put(struct smc_lo_dev *ldev, struct smc_lo_dmb *node)
+{
+	lockdep_assert_held_write(&ldev->dmb_lock);
+	if (!refcount_dec_and_test(&node->refs))
+		return false;
+	hash_del(&node->list);
+	return true;
 }
 
 static int smc_lo_unregister_dmb(struct smcd_dev *smcd, struct smcd_dmb *dmb)
@@ -178,16 +249,72 @@ static int smc_lo_unregister_dmb(struct smcd_dev *smcd, struct smcd_dmb *dmb)
 	struct smc_lo_dev *ldev = smcd->priv;
 	struct smc_lo_dmb *node;
 
+	bool last;
+
 	write_lock_bh(&ldev->dmb_lock);
 	node = smc_lo_dmb_find(ldev, dmb->dmb_tok);
-	if (node)
-		hash_del(&node->list);
-	write_unlock_bh(&ldev->dmb_lock);
-	if (!node)
+	if (!node || node->dying) {
+		write_unlock_bh(&ldev->dmb_lock);
 		return -EINVAL;
+	}
+	/* No move_data() into it from now on, and no new writer; an attached
+	 * one keeps the memory (and the token) until it detaches.
+	 */
+	node->dying = true;
+	clear_bit(node->sba_idx, ldev->sba_idx_mask);
+	last = smc_lo_dmb_put(ldev, node);
+	write_unlock_bh(&ldev->dmb_lock);
 
-	/* no move_data() is copying any more: it holds dmb_lock for that */
-	smc_lo_dmb_free(ldev, node);
+	if (last)
+		smc_lo_dmb_free(ldev, node);
+	return 0;
+}
+
+/* One writer per DMB, ever: the peer connection the CLC handshake named.
+ * Anybody else naming the token, later or at the same time, is refused.
+ */
+static int smc_lo_attach_dmb(struct smcd_dev *smcd, struct smcd_dmb *dmb)
+{
+	struct smc_lo_dev *ldev = smcd->priv;
+	struct smc_lo_dmb *node;
+	int rc = 0;
+
+	write_lock_bh(&ldev->dmb_lock);
+	node = smc_lo_dmb_find(ldev, dmb->dmb_tok);
+	if (!node || node->dying) {
+		rc = -ENOENT;
+	} else if (node->claimed) {
+		rc = -EBUSY;
+	} else {
+		node->claimed = true;
+		node->attached = true;
+		refcount_inc(&node->refs);
+		dmb->cpu_addr = node->cpu_addr;
+		dmb->dmb_len = node->len;
+	}
+	write_unlock_bh(&ldev->dmb_lock);
+	return rc;
+}
+
+static int smc_lo_detach_dmb(struct smcd_dev *smcd, u64 token)
+{
+	struct smc_lo_dev *ldev = smcd->priv;
+	struct smc_lo_dmb *node;
+	bool last;
+
+	write_lock_bh(&ldev->dmb_lock);
+	node = smc_lo_dmb_find(ldev, token);
+	if (!node || !node->attached) {
+		write_unlock_bh(&ldev->dmb_lock);
+		return -EINVAL;
+	}
+	/* the claim stays: a detached DMB gets no second writer */
+	node->attached = false;
+	last = smc_lo_dmb_put(ldev, node);
+	write_unlock_bh(&ldev->dmb_lock);
+
+	if (last)
+		smc_lo_dmb_free(ldev, node);
 	return 0;
 }
 
@@ -202,7 +329,8 @@ static int smc_lo_move_data(struct smcd_dev *smcd, u64 dmb_tok,
 	/* called from process context and from the receive tasklet */
 	read_lock_bh(&ldev->dmb_lock);
 	node = smc_lo_dmb_find(ldev, dmb_tok);
-	if (!node || offset > node->len || size > node->len - offset) {
+	if (!node || node->dying || offset > node->len ||
+	    size > node->len - offset) {
 		read_unlock_bh(&ldev->dmb_lock);
 		return -EINVAL;
 	}
@@ -235,6 +363,8 @@ static const struct smcd_ops smc_lo_ops = {
 	.unregister_dmb		= smc_lo_unregister_dmb,
 	.move_data		= smc_lo_move_data,
 	.get_chid		= smc_lo_get_chid,
+	.attach_dmb		= smc_lo_attach_dmb,
+	.detach_dmb		= smc_lo_detach_dmb,
 };
 
 /* A new random GID on every load; the core refuses one that another
@@ -262,6 +392,8 @@ static void smc_lo_free_dmbs(struct smc_lo_dev *ldev)
 	WARN_ON_ONCE(!hash_empty(ldev->dmb_ht));
 	hash_for_each_safe(ldev->dmb_ht, bkt, tmp, node, list) {
 		hash_del(&node->list);
+		if (!node->dying)
+			clear_bit(node->sba_idx, ldev->sba_idx_mask);
 		smc_lo_dmb_free(ldev, node);
 	}
 }
@@ -279,6 +411,11 @@ static int __init smc_lo_init(void)
 	rwlock_init(&ldev->dmb_lock);
 	hash_init(ldev->dmb_ht);
 	ldev->max_dmbs = max_dmbs;
+	if (max_mem_mb)
+		ldev->max_mem = (unsigned long)max_mem_mb << 20;
+	else
+		ldev->max_mem = (totalram_pages() << PAGE_SHIFT) >>
+				SMC_LO_MEM_SHIFT;
 	ldev->sba_idx_mask = bitmap_zalloc(max_dmbs, GFP_KERNEL);
 	if (!ldev->sba_idx_mask)
 		return -ENOMEM;
@@ -290,6 +427,8 @@ static int __init smc_lo_init(void)
 		goto err_mask;
 	}
 	ldev->smcd->priv = ldev;
+	ldev->smcd->nocopy = nocopy;
+	ldev->smcd->buf_size_default = buf_size;
 
 	rc = smc_lo_register(ldev);
 	if (rc)

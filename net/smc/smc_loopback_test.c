@@ -13,6 +13,7 @@
 #include "smc.h"
 
 #define SMC_LO_TEST_MAX_DMBS	32
+#define SMC_LO_TEST_MAX_MEM	SZ_4M
 
 struct smc_lo_test_conn {
 	struct smc_connection conn;
@@ -35,6 +36,7 @@ static int smc_lo_test_init(struct kunit *test)
 	rwlock_init(&ldev->dmb_lock);
 	hash_init(ldev->dmb_ht);
 	ldev->max_dmbs = SMC_LO_TEST_MAX_DMBS;
+	ldev->max_mem = SMC_LO_TEST_MAX_MEM;
 	ldev->sba_idx_mask = bitmap_zalloc(ldev->max_dmbs, GFP_KERNEL);
 	if (!ldev->sba_idx_mask)
 		return -ENOMEM;
@@ -164,6 +166,128 @@ static void smc_lo_test_dmb_limit(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, smc_lo_test_reg(ldev, &dmbs[3], SZ_16K),
 			-ENOSPC);
 	/* the DMBs left are freed in exit */
+}
+
+/* DMBs above the smallest size only while they fit the memory budget; the
+ * core then asks for smaller ones, down to 16 KiB, which always fit.
+ */
+static void smc_lo_test_dmb_mem_budget(struct kunit *test)
+{
+	struct smc_lo_dev *ldev = smc_lo_test_dev(test);
+	struct smcd_dmb big[4], dmb, small;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(big); i++)
+		KUNIT_ASSERT_EQ(test, smc_lo_test_reg(ldev, &big[i], SZ_1M), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&ldev->mem), SMC_LO_TEST_MAX_MEM);
+	KUNIT_EXPECT_EQ(test, smc_lo_test_reg(ldev, &dmb, SZ_1M), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, smc_lo_test_reg(ldev, &dmb, SZ_32K), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, smc_lo_test_reg(ldev, &small, SZ_16K), 0);
+	/* a failed attempt leaves neither memory nor an index taken */
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&ldev->mem), SMC_LO_TEST_MAX_MEM);
+	KUNIT_EXPECT_EQ(test, bitmap_weight(ldev->sba_idx_mask, ldev->max_dmbs),
+			ARRAY_SIZE(big) + 1);
+
+	KUNIT_ASSERT_EQ(test, smc_lo_ops.unregister_dmb(ldev->smcd, &big[0]),
+			0);
+	KUNIT_EXPECT_EQ(test, smc_lo_test_reg(ldev, &dmb, SZ_512K), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&ldev->mem),
+			SMC_LO_TEST_MAX_MEM - SZ_512K);
+}
+
+static int smc_lo_test_attach(struct smc_lo_dev *ldev, u64 token,
+			      struct smcd_dmb *dmb)
+{
+	memset(dmb, 0, sizeof(*dmb));
+	dmb->dmb_tok = token;
+	return smc_lo_ops.attach_dmb(ldev->smcd, dmb);
+}
+
+static struct smc_lo_dmb *smc_lo_test_node(struct smc_lo_dev *ldev,
+					   u64 token)
+{
+	struct smc_lo_dmb *node;
+
+	read_lock_bh(&ldev->dmb_lock);
+	node = smc_lo_dmb_find(ldev, token);
+	read_unlock_bh(&ldev->dmb_lock);
+	return node;
+}
+
+/* The writer gets the owner's memory and holds a reference; detaching
+ * drops it. A DMB has one writer, ever: a second attach is refused, also
+ * after the first writer detached.
+ */
+static void smc_lo_test_attach_detach(struct kunit *test)
+{
+	struct smc_lo_dev *ldev = smc_lo_test_dev(test);
+	struct smcd_dmb dmb, att;
+	struct smc_lo_dmb *node;
+
+	KUNIT_ASSERT_EQ(test, smc_lo_test_reg(ldev, &dmb, SZ_64K), 0);
+	node = smc_lo_test_node(ldev, dmb.dmb_tok);
+	KUNIT_ASSERT_NOT_NULL(test, node);
+	KUNIT_EXPECT_EQ(test, refcount_read(&node->refs), 1);
+
+	KUNIT_ASSERT_EQ(test, smc_lo_test_attach(ldev, dmb.dmb_tok, &att), 0);
+	KUNIT_EXPECT_PTR_EQ(test, att.cpu_addr, dmb.cpu_addr);
+	KUNIT_EXPECT_EQ(test, att.dmb_len, SZ_64K);
+	KUNIT_EXPECT_EQ(test, refcount_read(&node->refs), 2);
+
+	/* a second writer, while the first is attached and after it left */
+	KUNIT_EXPECT_EQ(test, smc_lo_test_attach(ldev, dmb.dmb_tok, &att),
+			-EBUSY);
+	KUNIT_EXPECT_EQ(test, refcount_read(&node->refs), 2);
+	KUNIT_EXPECT_EQ(test, smc_lo_ops.detach_dmb(ldev->smcd, dmb.dmb_tok),
+			0);
+	KUNIT_EXPECT_EQ(test, refcount_read(&node->refs), 1);
+	KUNIT_EXPECT_EQ(test, smc_lo_ops.detach_dmb(ldev->smcd, dmb.dmb_tok),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, smc_lo_test_attach(ldev, dmb.dmb_tok, &att),
+			-EBUSY);
+	KUNIT_EXPECT_EQ(test, refcount_read(&node->refs), 1);
+
+	/* unknown tokens */
+	KUNIT_EXPECT_EQ(test, smc_lo_test_attach(ldev, ~dmb.dmb_tok, &att),
+			-ENOENT);
+	KUNIT_EXPECT_EQ(test, smc_lo_ops.detach_dmb(ldev->smcd, ~dmb.dmb_tok),
+			-EINVAL);
+
+	KUNIT_EXPECT_EQ(test, smc_lo_ops.unregister_dmb(ldev->smcd, &dmb), 0);
+	KUNIT_EXPECT_NULL(test, smc_lo_test_node(ldev, dmb.dmb_tok));
+}
+
+/* The owner unregisters while the writer is attached: the memory stays
+ * (KASAN would see the write below otherwise) until the writer detaches;
+ * meanwhile nobody can attach or move data into it, and its index is free.
+ */
+static void smc_lo_test_unregister_attached(struct kunit *test)
+{
+	struct smc_lo_dev *ldev = smc_lo_test_dev(test);
+	struct smcd_dmb dmb, att, again;
+	u8 data[32] = {};
+	u8 *mem;
+
+	KUNIT_ASSERT_EQ(test, smc_lo_test_reg(ldev, &dmb, SZ_32K), 0);
+	KUNIT_ASSERT_EQ(test, smc_lo_test_attach(ldev, dmb.dmb_tok, &att), 0);
+	KUNIT_ASSERT_EQ(test, smc_lo_ops.unregister_dmb(ldev->smcd, &dmb), 0);
+
+	mem = att.cpu_addr;
+	mem[SZ_32K - 1] = 0x5a;	/* the writer's last byte, still its own */
+	KUNIT_EXPECT_NOT_NULL(test, smc_lo_test_node(ldev, dmb.dmb_tok));
+	KUNIT_EXPECT_EQ(test, smc_lo_ops.unregister_dmb(ldev->smcd, &dmb),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, smc_lo_test_attach(ldev, dmb.dmb_tok, &again),
+			-ENOENT);
+	KUNIT_EXPECT_EQ(test, smc_lo_test_move(ldev, dmb.dmb_tok, false, 0,
+					       data, sizeof(data)), -EINVAL);
+	KUNIT_EXPECT_FALSE(test, test_bit(dmb.sba_idx, ldev->sba_idx_mask));
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&ldev->mem), SZ_32K);
+
+	KUNIT_EXPECT_EQ(test, smc_lo_ops.detach_dmb(ldev->smcd, dmb.dmb_tok),
+			0);
+	KUNIT_EXPECT_NULL(test, smc_lo_test_node(ldev, dmb.dmb_tok));
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&ldev->mem), 0);
 }
 
 /* move_data() accepts exactly offset + size <= DMB length */
@@ -368,6 +492,9 @@ static struct kunit_case smc_lo_test_cases[] = {
 	KUNIT_CASE(smc_lo_test_dmb_sizes),
 	KUNIT_CASE(smc_lo_test_dmb_unique),
 	KUNIT_CASE(smc_lo_test_dmb_limit),
+	KUNIT_CASE(smc_lo_test_dmb_mem_budget),
+	KUNIT_CASE(smc_lo_test_attach_detach),
+	KUNIT_CASE(smc_lo_test_unregister_attached),
 	KUNIT_CASE(smc_lo_test_move_bounds),
 	KUNIT_CASE(smc_lo_test_move_unknown_token),
 	KUNIT_CASE(smc_lo_test_move_copies),
