@@ -3,14 +3,18 @@
 
 H := harness
 
-.PHONY: help deps build build-debug run bench check check-debug kunit lint \
-	selftests shell diff record-base clean
+.PHONY: help deps build build-debug run bench check check-debug check-stock \
+	kunit lint selftests shell diff record-base modules install-modules clean
 
 help:
 	@echo "SMC-D loopback for Linux 6.1 -- targets:"
 	@echo "  make run          build, boot the patched kernel in QEMU, show SMC-D loopback at work"
 	@echo "  make check        lint + builds + KUnit + selftests in the guest; ends 'N passed, N failed'"
 	@echo "  make check-debug  the selftests on the debug kernel (KASAN, lockdep, kmemleak)"
+	@echo "  make check-stock  the selftests on Debian's stock 6.1 kernel with the out-of-tree modules"
+	@echo "  make modules [KDIR=...]  smc.ko, smc_diag.ko, smc_loopback.ko for a stock Debian 12 kernel"
+	@echo "                   (default: the running kernel's headers; KDIR: another kernel's headers)"
+	@echo "  make install-modules [KDIR=...]  install them in /lib/modules/RELEASE/updates (root), depmod"
 	@echo "  make bench        TCP vs SMC-D loopback benchmark table (one guest run)"
 	@echo "  make shell        interactive guest with the SMC modules loaded"
 	@echo "  make diff         the series as one unified diff against the base"
@@ -42,6 +46,15 @@ check:
 check-debug:
 	@CHECK_FLAVOURS=debug $(H)/check.sh
 
+check-stock:
+	@CHECK_STEPS= CHECK_FLAVOURS=stock $(H)/check.sh
+
+modules:
+	@KDIR="$(KDIR)" $(H)/modules.sh build
+
+install-modules:
+	@KDIR="$(KDIR)" $(H)/modules.sh install
+
 kunit: deps
 	@$(H)/kunit.sh
 
@@ -63,4 +76,5 @@ record-base:
 clean:
 	rm -rf "$${SMC_LO_CACHE:-$$HOME/.cache/smc-lo}/build" \
 	       "$${SMC_LO_CACHE:-$$HOME/.cache/smc-lo}/src" \
-	       "$${SMC_LO_CACHE:-$$HOME/.cache/smc-lo}/lint"
+	       "$${SMC_LO_CACHE:-$$HOME/.cache/smc-lo}/lint" \
+	       "$${SMC_LO_CACHE:-$$HOME/.cache/smc-lo}/modules"

@@ -5,7 +5,10 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-flavours=${CHECK_FLAVOURS:-x86_64 debug}
+# Guest flavours: our kernels, and "stock" (Debian's kernel image with the
+# series' out-of-tree modules). CHECK_STEPS: the stages run before them.
+flavours=${CHECK_FLAVOURS:-x86_64 debug stock}
+steps=${CHECK_STEPS-lint kunit}
 R=$CACHE/results.txt
 : >"$R"
 t0=$(date +%s)
@@ -27,11 +30,17 @@ step() {			# step NAME CMD...: collect RESULT lines of CMD
 "$HARNESS/deps.sh"
 "$HARNESS/tree.sh"
 
-step lint "$HARNESS/lint.sh"
-step kunit "$HARNESS/kunit.sh"
+for s in $steps; do
+	step "$s" "$HARNESS/$s.sh"
+done
 
 for fl in $flavours; do
-	if ! "$HARNESS/build.sh" "$fl"; then
+	tf=$(date +%s)
+	prep=("$HARNESS/build.sh" "$fl") job=$HARNESS/jobs/selftests.sh
+	if [ "$fl" = stock ]; then
+		prep=("$HARNESS/stock.sh") job=$HARNESS/stock-job.sh
+	fi
+	if ! "${prep[@]}"; then
 		record "build:$fl" FAIL
 		continue
 	fi
@@ -43,12 +52,13 @@ for fl in $flavours; do
 	log "running the selftests in the $fl guest"
 	gl=$(build_dir "$fl")/guest-selftests.log
 	rc=0
-	"$HARNESS/guest.sh" "$fl" "$HARNESS/jobs/selftests.sh" "$gl" || rc=$?
+	"$HARNESS/guest.sh" "$fl" "$job" "$gl" || rc=$?
 	sed -n 's/^RESULT \([^ ]*\) \(PASS\|FAIL\|SKIP\)$/RESULT \1 \2/p' "$gl" |
 		sed "s/^RESULT /RESULT $fl:/" | tee -a "$R"
 	if [ $rc -ne 0 ]; then
 		record "$fl:guest" FAIL
 	fi
+	log "$fl stage took $(( $(date +%s) - tf ))s"
 done
 
 pass=$(grep -c ' PASS$' "$R" || true)

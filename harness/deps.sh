@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Install the Debian packages the harness needs (as root, once).
+# usage: deps.sh [modules]   (modules: only what `make modules` needs)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -8,7 +9,11 @@ pkgs=(
 	build-essential flex bison bc libelf-dev libssl-dev dwarves kmod cpio
 	python3 qemu-system-x86 qemu-utils busybox-static iproute2 sparse
 	gcc-s390x-linux-gnu perl iperf3
+	gcc-12	# Debian's 6.1 kernel headers build with it (stock stage)
 )
+if [ "${1:-}" = modules ]; then
+	pkgs=("$BASE_PKG=$BASE_PKG_VERSION" build-essential kmod)
+fi
 missing=()
 for p in "${pkgs[@]}"; do
 	name=${p%%=*}

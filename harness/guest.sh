@@ -14,7 +14,11 @@ B=$(build_dir "$flavour")
 logf=${3:-$B/guest.log}
 timeout_s=${GUEST_TIMEOUT:-900}
 mem=${GUEST_MEM:-4G}
-[ -f "$B/arch/x86/boot/bzImage" ] || die "no $flavour kernel built: run 'make build'"
+# The flavour's own build, or a distribution kernel image (stock flavour).
+kimg=$B/arch/x86/boot/bzImage
+[ -f "$B/vmlinuz" ] && kimg=$B/vmlinuz
+[ -f "$kimg" ] || die "no $flavour kernel built: run 'make build' (stock: harness/stock.sh)"
+krel=$(ls "$B/modroot/lib/modules")
 
 stage=$B/initramfs
 rm -rf "$stage"
@@ -26,6 +30,8 @@ cp -a "$B/modroot/lib/modules" "$stage/lib/"
 [ -d "$B/selftests" ] && cp -a "$B/selftests/." "$stage/selftests/"
 install -m 755 "$HARNESS/guest-init" "$stage/init"
 install -m 755 "$job" "$stage/job.sh"
+mkdir -p "$stage/jobs"
+install -m 755 "$HARNESS"/jobs/*.sh "$stage/jobs/"
 install -m 644 "$HARNESS/guest-lib.sh" "$stage/guest-lib.sh"
 
 # Debian tools the tests use, with their shared libraries.
@@ -46,7 +52,7 @@ done
 (cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) >"$B/initramfs.cpio.gz"
 
 qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m "$mem"
-	-kernel "$B/arch/x86/boot/bzImage" -initrd "$B/initramfs.cpio.gz"
+	-kernel "$kimg" -initrd "$B/initramfs.cpio.gz"
 	-append "console=ttyS0 panic=-1 loglevel=4 ${GUEST_APPEND:-}"
 	-display none -no-reboot)
 if [ -n "${GUEST_INTERACTIVE:-}" ]; then
@@ -57,7 +63,7 @@ fi
 # Progress lines only; everything but kernel messages with GUEST_SHOW_ALL.
 show=(-E '^(##|ok |not ok )')
 [ -n "${GUEST_SHOW_ALL:-}" ] && show=(-v -E '^\[ *[0-9]+\.[0-9]+\] |^@@GUEST')
-log "booting $flavour guest ($(cat "$B/include/config/kernel.release"), TCG, 2 vCPUs, $mem; log: $logf)"
+log "booting $flavour guest ($krel, TCG, 2 vCPUs, $mem; log: $logf)"
 set +e
 timeout --foreground -k 10 "$timeout_s" \
 	"${qemu[@]}" -serial stdio -monitor none </dev/null 2>&1 |
