@@ -14,8 +14,21 @@ if ! modprobe smc_loopback; then
 	exit 0
 fi
 run_kselftest smc_loopback /selftests/smc_loopback
+run_kselftest smc_nocopy /selftests/smc_nocopy
 run_kselftest smc_netlink /selftests/smc_netlink
 run_shtest smc_netns /selftests/smc_netns.sh
 run_shtest smc_dmb_limit /selftests/smc_dmb_limit.sh
 run_shtest smc_unload /selftests/smc_unload.sh
+# The copy mode (nocopy=0) stays supported: the data path tests once more.
+if rmmod smc_loopback 2>/dev/null || ! [ -d /sys/module/smc_loopback ]; then
+	if modprobe smc_loopback nocopy=0; then
+		run_kselftest smc_loopback_copy /selftests/smc_loopback
+		rmmod smc_loopback
+	else
+		result modprobe-smc_loopback-nocopy=0 FAIL
+	fi
+	modprobe smc_loopback || result modprobe-smc_loopback FAIL
+else
+	result rmmod-smc_loopback-for-copy-mode FAIL
+fi
 check_dmesg
