@@ -1,37 +1,90 @@
-# BENCH <label> <test> <smc|tcp> <value> <unit> mode=<m> ...
-{
-	key = $2 " " $3 " " $4
-	val[key] = $5; unit[$3] = $6; mode[key] = substr($7, 6)
-	if ($3 == "concurrent") conc[$2] = $0
+# make bench: medians of the guest's BENCH lines, as a table and as JSON.
+# BENCH <mode>-<buffers> <rep> <name> <tcp|smc|local> <value> <unit> mode=<m> key=value...
+# Run with -v json=FILE.
+function median(list,    n, a, i, j, t) {
+	n = split(list, a, " ")
+	for (i = 2; i <= n; i++)	# insertion sort, n is small
+		for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) {
+			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+		}
+	if (n % 2)
+		return a[(n + 1) / 2]
+	return (a[n / 2] + a[n / 2 + 1]) / 2
 }
-function ratio(label, test) {
-	if (!((label " " test " smc") in val) || !(("default " test " tcp") in val))
-		return "-"
-	return sprintf("%.2f", val[label " " test " smc"] / val["default " test " tcp"])
+function add(key, v,    had) {
+	had = key in vals	# not in the assignment: mawk creates the key first
+	vals[key] = had ? vals[key] " " v : v
 }
-function verdict(r, op, target) {
-	if (r == "-") return "missing"
-	if (op == ">=") return (r + 0 >= target) ? "met" : "MISSED"
-	return (r + 0 <= target) ? "met" : "MISSED"
-}
-function row(label, test, what, op, target,    r) {
-	r = ratio(label, test)
-	printf "%-9s %-28s %12s %12s %-6s %7s  %s %-4s %s (smc mode %s)\n", label, what,
-		val["default " test " tcp"], val[label " " test " smc"], unit[test], r,
-		op, target, verdict(r, op, target), mode[label " " test " smc"]
-}
-END {
-	printf "%-9s %-28s %12s %12s %-6s %7s  %s\n", "buffers", "benchmark", "TCP", "SMC-D", "unit", "SMC/TCP", "target"
-	row("default", "bulk", "bulk 64 KiB, 1 stream", ">=", 2.0)
-	row("default", "pingpong", "ping-pong 14 B latency", "<=", 0.5)
-	row("default", "connrate", "connect+close rate", ">=", 0.67)
-	row("1MiB", "bulk", "bulk 64 KiB, 1 stream", ">=", 2.0)
-	row("1MiB", "pingpong", "ping-pong 14 B latency", "<=", 0.5)
-	row("1MiB", "connrate", "connect+close rate", ">=", 0.67)
-	if ("default" in conc) {
-		split(conc["default"], f, " ")
-		printf "concurrent: %s connections open at once;", f[5]
-		for (i = 7; i <= length(f); i++) printf " %s", f[i]
-		printf "\n"
+$1 == "BENCH" {
+	sec = $2; name = $4; kind = $5; unit[name] = $7
+	delete kv
+	for (i = 8; i <= NF; i++) {
+		split($i, p, "=")
+		kv[p[1]] = p[2]
 	}
+	if (name == "memcpy") { memcpy = $6; next }
+	if (name == "concurrent") { conc[kind] = $0; concmode[kind] = kv["mode"]; next }
+	add(sec " " name " " kind, $6)
+	if (kv["mode"] != "SMCD" && kind == "smc")
+		badmode[sec " " name] = kv["mode"]
+	if (name ~ /^pp/) {
+		add(sec " " name "99 " kind, kv["p99"])
+		unit[name "99"] = $7
+	}
+	seen[sec] = 1
+}
+function row(sec, name, what, op, target,    t, s, r, m, v, split_sec) {
+	if (!((sec " " name " smc") in vals) || !((sec " " name " tcp") in vals))
+		return
+	t = median(vals[sec " " name " tcp"]); s = median(vals[sec " " name " smc"])
+	r = t > 0 ? s / t : 0
+	v = "-"
+	if (op != "") {
+		v = ((op == ">=" && r >= target) || (op == "<=" && r <= target)) ? "met" : "MISSED"
+		if (sec == "nocopy-default") { ntarget++; if (v == "met") nmet++ }
+	}
+	m = ((sec " " substr(name, 1, 4)) in badmode) ? badmode[sec " " substr(name, 1, 4)] : "SMCD"
+	if ((sec " " name) in badmode) m = badmode[sec " " name]
+	split(sec, split_sec, "-")
+	printf "%-7s %-8s %-26s %10.1f %10.1f %-6s %6.2f  %2s %-4s %-6s %s\n", split_sec[1],
+		split_sec[2], what, t, s, unit[name], r, op, target, v, m == "SMCD" ? "" : "(SMC side: " m ")"
+	if (nrows++) printf ",\n" >json
+	printf "    {\"mode\": \"%s\", \"buffers\": \"%s\", \"test\": \"%s\", \"what\": \"%s\", " \
+		"\"tcp\": %s, \"smc\": %s, \"unit\": \"%s\", \"ratio\": %.3f, \"target\": \"%s\", " \
+		"\"verdict\": \"%s\", \"smc_mode\": \"%s\", \"runs_tcp\": [%s], \"runs_smc\": [%s]}",
+		split_sec[1], split_sec[2], name, what, t, s, unit[name], r, op " " target, v, m,
+		csv(vals[sec " " name " tcp"]), csv(vals[sec " " name " smc"]) >json
+}
+function csv(list,    s) { s = list; gsub(/ /, ", ", s); return s }
+END {
+	printf "{\n  \"rows\": [\n" >json
+	printf "%-7s %-8s %-26s %10s %10s %-6s %6s  %s\n", "mode", "buffers", "benchmark (median)", "TCP", "SMC-D", "unit", "SMC/TCP", "target"
+	n = split("nocopy-default nocopy-1MiB copy-default copy-1MiB", secs, " ")
+	for (i = 1; i <= n; i++) {
+		sec = secs[i]
+		if (!(sec in seen)) continue
+		row(sec, "bulk1", "bulk 64 KiB, 1 stream", ">=", 2.0)
+		row(sec, "bulk4", "bulk 64 KiB, 4 streams", "", "")
+		row(sec, "pp14", "ping-pong 14 B", "<=", 0.5)
+		row(sec, "pp1499", "ping-pong 14 B, p99", "", "")
+		row(sec, "pp1k", "ping-pong 1 KiB", "", "")
+		row(sec, "pp1k99", "ping-pong 1 KiB, p99", "", "")
+		row(sec, "connrate", "connect+close rate", ">=", 0.67)
+	}
+	printf "\n  ],\n" >json
+	if ("smc" in conc) {
+		split(conc["smc"], f, " ")
+		split(conc["tcp"], g, " ")
+		printf "concurrent (no-copy, default buffers): TCP %s, SMC %s connections open at once (SMC side mode %s):",
+			("tcp" in conc) ? g[6] : "-", f[6], concmode["smc"]
+		for (i = 10; i <= length(f); i++) printf " %s", f[i]
+		printf "\n"
+		v = concmode["smc"] == "SMCD" ? "met" : "MISSED"
+		ntarget++; if (v == "met") nmet++
+		printf "  \"concurrent\": {\"connections\": %s, \"smc_mode\": \"%s\", \"verdict\": \"%s\"},\n", f[6], concmode["smc"], v >json
+	}
+	if (memcpy != "")
+		printf "memcpy ceiling (64 KiB blocks, same guest): %s MB/s\n", memcpy
+	printf "targets met (no-copy, default buffers): %d of %d\n", nmet, ntarget
+	printf "  \"memcpy_MBps\": %s,\n  \"targets_met\": %d,\n  \"targets\": %d\n}\n", memcpy == "" ? "null" : memcpy, nmet, ntarget >json
 }

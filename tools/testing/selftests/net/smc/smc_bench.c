@@ -2,18 +2,22 @@
 /*
  * smc_bench: TCP vs SMC micro benchmarks over one host's loopback.
  *
- *   smc_bench [-T] [-6] bulk     [-t SECONDS] [-l MSGSIZE]
+ *   smc_bench [-T] [-6] bulk     [-t SECONDS] [-l MSGSIZE] [-p STREAMS]
  *   smc_bench [-T] [-6] pingpong [-t SECONDS] [-l MSGSIZE]
  *   smc_bench [-T] [-6] connrate [-t SECONDS]
  *   smc_bench [-T] [-6] concurrent [-n CONNS]
+ *   smc_bench memcpy [-t SECONDS] [-l BLOCKSIZE]
  *
  * -T uses plain TCP sockets, the default is AF_SMC. Both ends run in this
- * process (a server thread and the client). Each run prints one line
- * "RESULT <test> <smc|tcp> <value> <unit> mode=<mode>"; the mode is what
- * sock_diag reported for the measured connection (SMC runs that did not
- * use SMC-D say so instead of silently measuring TCP). concurrent also
- * checks the SMC-D statistics: every connection must be counted as an
- * SMC-Dv2 connection on both ends. Exit status 1 on any error.
+ * process (server threads and the client). Each run prints one line
+ * "RESULT <test> <smc|tcp> <value> <unit> mode=<mode> ..."; the mode is what
+ * sock_diag reported for the measured connections (SMC runs that did not
+ * use SMC-D say so instead of silently measuring TCP). pingpong reports the
+ * median round trip and its 99th percentile; connrate and concurrent also
+ * check the SMC-D statistics: every connection must be counted as an
+ * SMC-Dv2 connection on both ends. memcpy measures the copy bandwidth of
+ * the machine, the ceiling for any loopback transport. Exit status 1 on any
+ * error.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -32,6 +36,7 @@ static const char *addr = "127.0.0.1";
 static double duration = 5;
 static size_t msgsize;
 static int nconns = 5000;
+static int nstreams = 1;
 
 static void die(const char *what)
 {
@@ -137,38 +142,105 @@ static void *sink_thread(void *arg)
 	return NULL;
 }
 
+struct source {
+	int fd;
+	size_t len;
+	double t0;
+	pthread_t th;
+	struct sink sink;
+};
+
+static void *source_thread(void *arg)
+{
+	struct source *s = arg;
+	char *buf = calloc(1, s->len);
+
+	if (!buf)
+		die("calloc");
+	do {
+		if (write_all(s->fd, buf, s->len))
+			die("write");
+	} while (smc_now() - s->t0 < duration);
+	shutdown(s->fd, SHUT_WR);
+	free(buf);
+	return NULL;
+}
+
+/* bulk: STREAMS connections at once, each a writer and a reader thread */
 static void bench_bulk(void)
 {
 	size_t len = msgsize ? msgsize : 65536;
-	struct sink s = {};
-	pthread_t th;
+	unsigned long long bytes = 0;
+	const char *mode = NULL;
+	struct source *src;
+	pthread_t *sinks;
 	double t0, t;
 	__u16 port;
-	char *buf;
-	int lfd, fd;
-	const char *mode;
+	int lfd, i;
 
+	src = calloc(nstreams, sizeof(*src));
+	sinks = calloc(nstreams, sizeof(*sinks));
+	if (!src || !sinks)
+		die("calloc");
 	lfd = listener(&port);
-	fd = xconnect(port);
-	s.fd = xaccept(lfd);
-	mode = mode_of(fd);
-	buf = calloc(1, len);
-	if (!buf || pthread_create(&th, NULL, sink_thread, &s))
-		die("setup");
+	for (i = 0; i < nstreams; i++) {
+		src[i].fd = xconnect(port);
+		src[i].sink.fd = xaccept(lfd);
+		src[i].len = len;
+		/* all streams must be SMC-D for the run to say so */
+		if (!mode || strcmp(mode, mode_of(src[i].fd)))
+			mode = i ? "MIXED" : mode_of(src[i].fd);
+	}
+	t0 = smc_now();
+	for (i = 0; i < nstreams; i++) {
+		src[i].t0 = t0;
+		if (pthread_create(&sinks[i], NULL, sink_thread, &src[i].sink) ||
+		    pthread_create(&src[i].th, NULL, source_thread, &src[i]))
+			die("thread");
+	}
+	for (i = 0; i < nstreams; i++) {
+		pthread_join(src[i].th, NULL);
+		pthread_join(sinks[i], NULL);
+		bytes += src[i].sink.bytes;
+	}
+	t = smc_now() - t0;
+	printf("RESULT bulk %s %.1f MB/s mode=%s msgsize=%zu streams=%d bytes=%llu\n",
+	       kind_str(), bytes / t / 1e6, mode, len, nstreams, bytes);
+	for (i = 0; i < nstreams; i++) {
+		close(src[i].fd);
+		close(src[i].sink.fd);
+	}
+	close(lfd);
+	free(src);
+	free(sinks);
+}
+
+/* memcpy: the copy bandwidth between two buffers larger than the caches
+ * of most guests, in BLOCKSIZE pieces
+ */
+static void bench_memcpy(void)
+{
+	size_t len = msgsize ? msgsize : 65536, total = 64 << 20, off = 0;
+	unsigned long long bytes = 0;
+	char *src = malloc(total), *dst = malloc(total);
+	double t0, t;
+
+	if (!src || !dst || len > total)
+		die("memcpy buffers");
+	memset(src, 0x5a, total);
+	memset(dst, 0, total);
 	t0 = smc_now();
 	do {
-		if (write_all(fd, buf, len))
-			die("write");
+		memcpy(dst + off, src + off, len);
+		bytes += len;
+		off += len;
+		if (off + len > total)
+			off = 0;
 	} while ((t = smc_now()) - t0 < duration);
-	shutdown(fd, SHUT_WR);
-	pthread_join(th, NULL);
-	t = smc_now() - t0;
-	printf("RESULT bulk %s %.1f MB/s mode=%s msgsize=%zu bytes=%llu\n",
-	       kind_str(), s.bytes / t / 1e6, mode, len, s.bytes);
-	free(buf);
-	close(fd);
-	close(s.fd);
-	close(lfd);
+	printf("RESULT memcpy local %.1f MB/s mode=memcpy blocksize=%zu check=%d\n",
+	       bytes / (t - t0) / 1e6, len, dst[len - 1]);
+	free(src);
+	free(dst);
 }
 
 /* pingpong: MSGSIZE request, MSGSIZE reply, one at a time */
@@ -185,12 +257,19 @@ static void *echo_thread(void *arg)
 	return NULL;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 static void bench_pingpong(void)
 {
 	size_t len = msgsize ? msgsize : 14;
-	unsigned long rounds = 0;
+	unsigned long rounds = 0, max = 1 << 16;
 	char buf[65536] = "smc pingpong!";
-	double t0, t;
+	double t0, t, r0, *rtt;
 	pthread_t th;
 	__u16 port;
 	int lfd, fd, sfd;
@@ -202,18 +281,31 @@ static void bench_pingpong(void)
 	fd = xconnect(port);
 	sfd = xaccept(lfd);
 	mode = mode_of(fd);
-	if (pthread_create(&th, NULL, echo_thread, &sfd))
+	rtt = malloc(max * sizeof(*rtt));
+	if (!rtt || pthread_create(&th, NULL, echo_thread, &sfd))
 		die("thread");
 	t0 = smc_now();
+	t = t0;
 	do {
+		r0 = t;
 		if (write_all(fd, buf, len) || read_all(fd, buf, len))
 			die("pingpong");
-		rounds++;
-	} while ((t = smc_now()) - t0 < duration);
+		t = smc_now();
+		if (rounds == max) {
+			max *= 2;
+			rtt = realloc(rtt, max * sizeof(*rtt));
+			if (!rtt)
+				die("realloc");
+		}
+		rtt[rounds++] = t - r0;
+	} while (t - t0 < duration);
 	shutdown(fd, SHUT_WR);
 	pthread_join(th, NULL);
-	printf("RESULT pingpong %s %.2f us mode=%s msgsize=%zu rounds=%lu\n",
-	       kind_str(), (t - t0) / rounds * 1e6, mode, len, rounds);
+	qsort(rtt, rounds, sizeof(*rtt), cmp_double);
+	printf("RESULT pingpong %s %.2f us mode=%s msgsize=%zu rounds=%lu p99=%.2f mean=%.2f\n",
+	       kind_str(), rtt[rounds / 2] * 1e6, mode, len, rounds,
+	       rtt[rounds * 99 / 100] * 1e6, (t - t0) / rounds * 1e6);
+	free(rtt);
 	close(fd);
 	close(sfd);
 	close(lfd);
@@ -250,6 +342,7 @@ static void *acceptor_thread(void *arg)
 
 static void bench_connrate(void)
 {
+	struct smcd_stats before = {}, after = {};
 	struct acceptor a = {};
 	unsigned long n = 0;
 	const char *mode = NULL;
@@ -259,6 +352,8 @@ static void bench_connrate(void)
 	char c = 'x';
 	int fd;
 
+	if (kind == SMC_KIND_SMC && smc_nl_get_stats(&before))
+		die("SMC statistics");
 	a.lfd = listener(&port);
 	if (pthread_create(&th, NULL, acceptor_thread, &a))
 		die("thread");
@@ -274,8 +369,18 @@ static void bench_connrate(void)
 	} while ((t = smc_now()) - t0 < duration);
 	shutdown(a.lfd, SHUT_RDWR);
 	pthread_join(th, NULL);
-	printf("RESULT connrate %s %.1f conn/s mode=%s conns=%lu\n",
+	if (kind == SMC_KIND_SMC && smc_nl_get_stats(&after))
+		die("SMC statistics");
+	/* every connection, not just the first, must have been SMC-D */
+	if (kind == SMC_KIND_SMC &&
+	    (after.clnt_v2_succ - before.clnt_v2_succ != n ||
+	     after.srv_v2_succ - before.srv_v2_succ != n))
+		mode = "MIXED";
+	printf("RESULT connrate %s %.1f conn/s mode=%s conns=%lu",
 	       kind_str(), n / (t - t0), mode, n);
+	printf(" smcd_clients=%llu smcd_servers=%llu\n",
+	       after.clnt_v2_succ - before.clnt_v2_succ,
+	       after.srv_v2_succ - before.srv_v2_succ);
 	close(a.lfd);
 }
 
@@ -286,6 +391,8 @@ static void bench_concurrent(void)
 	struct smcd_stats before = {}, after = {};
 	struct rlimit rl = { 4 * nconns + 64, 4 * nconns + 64 };
 	int *cfd, *sfd, lfd, i, smcd = 0, sampled = 0;
+	unsigned long long clients, servers;
+	const char *mode;
 	double t0;
 	__u16 port;
 	char c;
@@ -324,11 +431,16 @@ static void bench_concurrent(void)
 	}
 	if (kind == SMC_KIND_SMC && smc_nl_get_stats(&after))
 		die("SMC statistics");
-	printf("RESULT concurrent %s %d conns open=%.1fs", kind_str(), nconns,
-	       smc_now() - t0);
+	clients = after.clnt_v2_succ - before.clnt_v2_succ;
+	servers = after.srv_v2_succ - before.srv_v2_succ;
+	mode = "TCP";
+	if (kind == SMC_KIND_SMC)
+		mode = clients == nconns && servers == nconns &&
+		       smcd == sampled ? "SMCD" : "MIXED";
+	printf("RESULT concurrent %s %d conns mode=%s open=%.1fs",
+	       kind_str(), nconns, mode, smc_now() - t0);
 	printf(" smcd_clients=%llu smcd_servers=%llu sampled_smcd=%d/%d\n",
-	       after.clnt_v2_succ - before.clnt_v2_succ,
-	       after.srv_v2_succ - before.srv_v2_succ, smcd, sampled);
+	       clients, servers, smcd, sampled);
 	for (i = 0; i < nconns; i++) {
 		close(cfd[i]);
 		close(sfd[i]);
@@ -341,7 +453,7 @@ int main(int argc, char **argv)
 	const char *test;
 	int c;
 
-	while ((c = getopt(argc, argv, "T6t:l:n:")) != -1) {
+	while ((c = getopt(argc, argv, "T6t:l:n:p:")) != -1) {
 		switch (c) {
 		case 'T':
 			kind = SMC_KIND_TCP;
@@ -359,6 +471,11 @@ int main(int argc, char **argv)
 		case 'n':
 			nconns = atoi(optarg);
 			break;
+		case 'p':
+			nstreams = atoi(optarg);
+			if (nstreams < 1)
+				goto usage;
+			break;
 		default:
 			goto usage;
 		}
@@ -374,11 +491,14 @@ int main(int argc, char **argv)
 		bench_connrate();
 	else if (!strcmp(test, "concurrent"))
 		bench_concurrent();
+	else if (!strcmp(test, "memcpy"))
+		bench_memcpy();
 	else
 		goto usage;
 	return 0;
 usage:
-	fprintf(stderr, "usage: %s [-T] [-6] bulk|pingpong|connrate|concurrent\n"
-		"       [-t SECONDS] [-l MSGSIZE] [-n CONNS]\n", argv[0]);
+	fprintf(stderr, "usage: %s [-T] [-6] bulk|pingpong|connrate|concurrent|memcpy\n"
+		"       [-t SECONDS] [-l MSGSIZE] [-n CONNS] [-p STREAMS]\n",
+		argv[0]);
 	return 2;
 }
