@@ -2426,8 +2426,9 @@ static int __smc_buf_create(struct smc_sock *smc, bool is_smcd, bool is_rmb)
 		atomic_set(&conn->bytes_to_rcv, 0);
 		conn->rmbe_update_limit =
 			smc_rmb_wnd_update_limit(buf_desc->len);
-		if (is_smcd)
-			smc_ism_set_conn(conn); /* map RMB/smcd_dev to conn */
+		/* map RMB/smcd_dev to conn; no-copy: once it can send */
+		if (is_smcd && !lgr->smcd->nocopy)
+			smc_ism_set_conn(conn);
 	} else {
 		conn->sndbuf_desc = buf_desc;
 		smc->sk.sk_sndbuf = bufsize * 2;
@@ -2529,6 +2530,13 @@ int smcd_buf_attach(struct smc_sock *smc)
 	conn->sndbuf_desc = buf_desc;
 	smc->sk.sk_sndbuf = buf_desc->len * 2;
 	atomic_set(&conn->sndbuf_space, buf_desc->len);
+
+	/* Only now may the peer's signals reach the receive path: a server
+	 * attaches after the CLC confirm, and the client may have written
+	 * and signalled since. Pick up what is there already.
+	 */
+	smc_ism_set_conn(conn);
+	tasklet_schedule(&conn->rx_tsklet);
 	return 0;
 
 out_detach:
