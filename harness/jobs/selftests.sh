@@ -16,6 +16,7 @@ fi
 run_kselftest smc_loopback /selftests/smc_loopback
 run_kselftest smc_nocopy /selftests/smc_nocopy
 run_kselftest smc_netlink /selftests/smc_netlink
+run_kselftest smc_hostile /selftests/smc_hostile
 run_shtest smc_netns /selftests/smc_netns.sh
 run_shtest smc_dmb_limit /selftests/smc_dmb_limit.sh
 run_shtest smc_unload /selftests/smc_unload.sh
