@@ -87,11 +87,14 @@ struct smcd_ops {
 			 bool sf, unsigned int offset, void *data,
 			 unsigned int size);
 	u16 (*get_chid)(struct smcd_dev *dev);
-	/* No-copy (smcd_dev.nocopy): a connection's send buffer is its peer's
-	 * DMB. attach_dmb() looks up dmb->dmb_tok and fills in cpu_addr and
-	 * dmb_len; the memory stays valid until detach_dmb(), also when its
-	 * owner unregisters it meanwhile. A DMB being unregistered cannot be
-	 * attached, nor can one that already has a writer (-EBUSY).
+	/* Optional. A connection attaches its peer's DMB once the CLC
+	 * handshake named it, and detaches when it ends: a DMB has one
+	 * writer, ever. attach_dmb() looks up dmb->dmb_tok and fills in
+	 * cpu_addr and dmb_len; the memory stays valid until detach_dmb(),
+	 * also when its owner unregisters it meanwhile. A DMB being
+	 * unregistered cannot be attached (-ENOENT), nor can one that has had
+	 * a writer (-EBUSY). With smcd_dev.nocopy the attached DMB is the
+	 * connection's send buffer (no-copy).
 	 */
 	int (*attach_dmb)(struct smcd_dev *dev, struct smcd_dmb *dmb);
 	int (*detach_dmb)(struct smcd_dev *dev, u64 token);

@@ -160,6 +160,9 @@ struct smc_connection {
 	int			rtoken_idx;	/* idx to peer RMB rkey/addr */
 
 	struct smc_buf_desc	*sndbuf_desc;	/* send buffer descriptor */
+	struct smc_buf_desc	*peer_dmb_desc;	/* SMC-D: the peer's DMB,
+						 * attached (attach_dmb)
+						 */
 	struct smc_buf_desc	*rmb_desc;	/* RMBE descriptor */
 	int                     rmbe_size_comp; /* compressed notation */
 	int			rmbe_update_limit;

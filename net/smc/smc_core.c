@@ -1133,9 +1133,10 @@ static void smcr_buf_unuse(struct smc_buf_desc *buf_desc, bool is_rmb,
 	}
 }
 
-/* A DMB of a no-copy device may still have the peer's send buffer
- * attached: never hand it to another connection. The device frees the
- * memory once the peer has detached.
+/* A DMB of a device with attach_dmb() has had its one writer (in
+ * no-copy mode the peer's send buffer may even still be attached): never
+ * hand it to another connection. The device frees the memory once the
+ * peer has detached.
  */
 static void smcd_buf_release(struct smc_connection *conn,
 			     struct smc_link_group *lgr)
@@ -1161,7 +1162,7 @@ static void smc_buf_unuse(struct smc_connection *conn,
 	if (conn->rmb_desc) {
 		if (!lgr->is_smcd) {
 			smcr_buf_unuse(conn->rmb_desc, true, lgr);
-		} else if (lgr->smcd->nocopy) {
+		} else if (lgr->smcd->ops->attach_dmb) {
 			smcd_buf_release(conn, lgr);
 		} else {
 			memzero_explicit(conn->rmb_desc->cpu_addr,
@@ -1173,12 +1174,14 @@ static void smc_buf_unuse(struct smc_connection *conn,
 
 static void smcd_buf_detach(struct smc_connection *conn)
 {
-	struct smc_buf_desc *buf_desc = conn->sndbuf_desc;
+	struct smc_buf_desc *buf_desc = conn->peer_dmb_desc;
 
-	if (!buf_desc || !buf_desc->is_attached)
+	if (!buf_desc)
 		return;
 	smc_ism_detach_dmb(conn->lgr->smcd, buf_desc);
-	conn->sndbuf_desc = NULL;
+	if (conn->sndbuf_desc == buf_desc)
+		conn->sndbuf_desc = NULL;
+	conn->peer_dmb_desc = NULL;
 	kfree(buf_desc);
 }
 
@@ -2492,12 +2495,14 @@ int smc_buf_create(struct smc_sock *smc, bool is_smcd)
 	return rc;
 }
 
-/* No-copy SMC-D: once the CLC handshake told us the peer's DMB, attach it
- * as our send buffer. What the socket writes there is in the peer's ring
- * already: no move_data() copy, only the CDC message. The send buffer
- * and the peer's ring are one memory of one size, so the send and
- * producer cursors stay equal and send buffer space is freed by the
- * peer's consumer cursor, see smc_cdc_msg_recv_action().
+/* Once the CLC handshake told us the peer's DMB, attach it: as the one
+ * writer the device lets it have, so that a forged handshake naming
+ * another connection's DMB fails here, and in no-copy mode as our send
+ * buffer. What the socket writes there is in the peer's ring already: no
+ * move_data() copy, only the CDC message. The send buffer and the peer's
+ * ring are one memory of one size, so the send and producer cursors stay
+ * equal and send buffer space is freed by the peer's consumer cursor, see
+ * smc_cdc_msg_recv_action().
  */
 int smcd_buf_attach(struct smc_sock *smc)
 {
@@ -2507,7 +2512,7 @@ int smcd_buf_attach(struct smc_sock *smc)
 	u64 ring_end;
 	int rc;
 
-	if (!smcd->nocopy)
+	if (!smcd->ops->attach_dmb)
 		return 0;
 
 	buf_desc = kzalloc(sizeof(*buf_desc), GFP_KERNEL);
@@ -2524,6 +2529,10 @@ int smcd_buf_attach(struct smc_sock *smc)
 		rc = -EINVAL;
 		goto out_detach;
 	}
+	conn->peer_dmb_desc = buf_desc;
+	if (!smcd->nocopy)
+		return 0;	/* our own send buffer, move_data() copies */
+
 	buf_desc->cpu_addr += conn->tx_off + sizeof(struct smcd_cdc_msg);
 	buf_desc->len = conn->peer_rmbe_size;
 	buf_desc->used = 1;
