@@ -2331,6 +2331,11 @@ static struct smc_buf_desc *smcd_new_buf_create(struct smc_link_group *lgr,
 				return ERR_PTR(-ENOSPC);
 			return ERR_PTR(-EIO);
 		}
+		/* The receive path reads the CDC header on any signal, also
+		 * before the peer's first message; the ring only where the
+		 * peer has written. So a device need not zero all of a DMB.
+		 */
+		memset(buf_desc->cpu_addr, 0, sizeof(struct smcd_cdc_msg));
 		buf_desc->pages = virt_to_page(buf_desc->cpu_addr);
 		/* CDC header stored in buf. So, pretend it was smaller */
 		buf_desc->len = bufsize - sizeof(struct smcd_cdc_msg);
