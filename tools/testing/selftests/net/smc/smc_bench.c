@@ -345,6 +345,7 @@ static void bench_connrate(void)
 	struct smcd_stats before = {}, after = {};
 	struct acceptor a = {};
 	unsigned long n = 0;
+	double t_conn = 0, t_xchg = 0, t_close = 0, t1, t2;
 	const char *mode = NULL;
 	double t0, t;
 	pthread_t th;
@@ -358,15 +359,23 @@ static void bench_connrate(void)
 	if (pthread_create(&th, NULL, acceptor_thread, &a))
 		die("thread");
 	t0 = smc_now();
+	t = t0;
 	do {
+		/* where the time goes: connect, first exchange, close */
 		fd = xconnect(port);
+		t1 = smc_now();
 		if (write_all(fd, &c, 1) || read_all(fd, &c, 1))
 			die("connrate exchange");
+		t2 = smc_now();
 		if (!mode)
 			mode = mode_of(fd);
 		close(fd);
 		n++;
-	} while ((t = smc_now()) - t0 < duration);
+		t_conn += t1 - t;
+		t_xchg += t2 - t1;
+		t = smc_now();
+		t_close += t - t2;
+	} while (t - t0 < duration);
 	shutdown(a.lfd, SHUT_RDWR);
 	pthread_join(th, NULL);
 	if (kind == SMC_KIND_SMC && smc_nl_get_stats(&after))
@@ -378,9 +387,11 @@ static void bench_connrate(void)
 		mode = "MIXED";
 	printf("RESULT connrate %s %.1f conn/s mode=%s conns=%lu",
 	       kind_str(), n / (t - t0), mode, n);
-	printf(" smcd_clients=%llu smcd_servers=%llu\n",
+	printf(" smcd_clients=%llu smcd_servers=%llu",
 	       after.clnt_v2_succ - before.clnt_v2_succ,
 	       after.srv_v2_succ - before.srv_v2_succ);
+	printf(" connect_us=%.1f exchange_us=%.1f close_us=%.1f\n",
+	       t_conn / n * 1e6, t_xchg / n * 1e6, t_close / n * 1e6);
 	close(a.lfd);
 }
 
