@@ -4,7 +4,8 @@
 H := harness
 
 .PHONY: help deps build build-debug run bench check check-debug check-stock \
-	kunit lint selftests shell diff record-base modules install-modules clean
+	kunit lint selftests shell diff record-base modules install-modules \
+	profile clean
 
 help:
 	@echo "SMC-D loopback for Linux 6.1 -- targets:"
@@ -16,6 +17,7 @@ help:
 	@echo "                   (default: the running kernel's headers; KDIR: another kernel's headers)"
 	@echo "  make install-modules [KDIR=...]  install them in /lib/modules/RELEASE/updates (root), depmod"
 	@echo "  make bench        TCP vs SMC-D loopback benchmark table (one guest run)"
+	@echo "  make profile      where bench's kernel time goes (ftrace function profiler)"
 	@echo "  make shell        interactive guest with the SMC modules loaded"
 	@echo "  make diff         the series as one unified diff against the base"
 	@echo "  make build        build the x86_64 kernel (build-debug: the debug one)"
@@ -39,6 +41,9 @@ run: deps
 
 bench: deps
 	@$(H)/bench.sh
+
+profile: deps
+	@$(H)/profile.sh
 
 check:
 	@$(H)/check.sh

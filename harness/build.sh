@@ -9,7 +9,8 @@ flavour=${1:-x86_64}
 case "$flavour" in
 x86_64) frags=("$HARNESS/configs/x86_64.config") ;;
 debug)  frags=("$HARNESS/configs/x86_64.config" "$HARNESS/configs/debug.config") ;;
-*) die "unknown flavour '$flavour' (x86_64, debug)" ;;
+profile) frags=("$HARNESS/configs/x86_64.config" "$HARNESS/configs/profile.config") ;;
+*) die "unknown flavour '$flavour' (x86_64, debug, profile)" ;;
 esac
 B=$(build_dir "$flavour")
 mkdir -p "$B"

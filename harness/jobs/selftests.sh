@@ -20,10 +20,12 @@ run_kselftest smc_hostile /selftests/smc_hostile
 run_shtest smc_netns /selftests/smc_netns.sh
 run_shtest smc_dmb_limit /selftests/smc_dmb_limit.sh
 run_shtest smc_unload /selftests/smc_unload.sh
-# The copy mode (nocopy=0) stays supported: the data path tests once more.
+# The copy mode (nocopy=0) stays supported: the data path and the hostile
+# peers once more (one writer per DMB holds there too).
 if rmmod smc_loopback 2>/dev/null || ! [ -d /sys/module/smc_loopback ]; then
 	if modprobe smc_loopback nocopy=0; then
 		run_kselftest smc_loopback_copy /selftests/smc_loopback
+		run_kselftest smc_hostile_copy /selftests/smc_hostile
 		rmmod smc_loopback
 	else
 		result modprobe-smc_loopback-nocopy=0 FAIL
