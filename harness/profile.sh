@@ -17,6 +17,6 @@ for run in $(awk '$1 == "PROFILE-RESULT" { print $2 }' "$logf"); do
 	awk -v r="$run" '$1 == "PROFILE-RESULT" && $2 == r' "$logf" | cut -d' ' -f2-
 	printf '  %-34s %10s %12s %12s\n' function calls "total us" "us/call"
 	awk -v r="$run" '$1 == "PROFILE" && $2 == r { printf "  %-34s %10d %12.1f %12.2f\n", $3, $4, $5, $5 / $4 }' "$logf" |
-		sort -k3 -n -r | head -n "${PROFILE_TOP:-25}"
+		sort -k3 -n -r | awk -v n="${PROFILE_TOP:-25}" 'NR <= n'
 done | tee "$B/profile.txt"
 log "profile: $B/profile.txt"
