@@ -52,7 +52,9 @@ for fl in $flavours; do
 	log "running the selftests in the $fl guest"
 	gl=$(build_dir "$fl")/guest-selftests.log
 	rc=0
-	"$HARNESS/guest.sh" "$fl" "$job" "$gl" || rc=$?
+	# the whole suite on the KASAN kernel takes a while under TCG
+	GUEST_TIMEOUT=${GUEST_TIMEOUT:-3000} \
+		"$HARNESS/guest.sh" "$fl" "$job" "$gl" || rc=$?
 	sed -n 's/^RESULT \([^ ]*\) \(PASS\|FAIL\|SKIP\)$/RESULT \1 \2/p' "$gl" |
 		sed "s/^RESULT /RESULT $fl:/" | tee -a "$R"
 	if [ $rc -ne 0 ]; then
