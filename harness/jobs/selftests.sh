@@ -18,8 +18,14 @@ run_kselftest smc_nocopy /selftests/smc_nocopy
 run_kselftest smc_netlink /selftests/smc_netlink
 run_kselftest smc_hostile /selftests/smc_hostile
 run_shtest smc_netns /selftests/smc_netns.sh
+# 1000 connections; the buffers they leave cached in the idle link groups
+# are freed by the reload of smc_loopback in smc_dmb_limit right after.
+run_kselftest smc_stress /selftests/smc_stress
 run_shtest smc_dmb_limit /selftests/smc_dmb_limit.sh
 run_shtest smc_unload /selftests/smc_unload.sh
+# Kill, reset, half-close, 50 smc_loopback and 3 smc reloads; leaves smc,
+# smc_diag and smc_loopback loaded with default parameters.
+run_shtest smc_faults /selftests/smc_faults.sh
 # The copy mode (nocopy=0) stays supported: the data path and the hostile
 # peers once more (one writer per DMB holds there too).
 if rmmod smc_loopback 2>/dev/null || ! [ -d /sys/module/smc_loopback ]; then

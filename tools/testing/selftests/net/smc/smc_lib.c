@@ -454,24 +454,17 @@ struct diag_ctx {
 	struct smc_diag_info *info;
 	int found;
 	int seen;
+	/* smc_diag_dump_all() */
+	int (*each)(const struct smc_diag_info *info, void *arg);
+	void *arg;
 };
 
-static int diag_cb(const struct nlmsghdr *nlh, void *arg)
+static void diag_parse(const struct nlmsghdr *nlh,
+		       const struct smc_diag_msg *r,
+		       struct smc_diag_info *info)
 {
-	struct diag_ctx *ctx = arg;
 	const struct nlattr *tb[SMC_DIAG_MAX + 1];
-	const struct smc_diag_msg *r;
-	struct smc_diag_info *info;
 
-	if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
-	    nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*r)))
-		return 0;
-	r = NLMSG_DATA(nlh);
-	ctx->seen++;
-	if (!ctx->inode || r->diag_inode != ctx->inode || ctx->found)
-		return 0;
-	ctx->found = 1;
-	info = ctx->info;
 	memset(info, 0, sizeof(*info));
 	info->inode = r->diag_inode;
 	info->state = r->diag_state;
@@ -521,6 +514,27 @@ static int diag_cb(const struct nlmsghdr *nlh, void *arg)
 		info->token = di.token;
 		info->peer_token = di.peer_token;
 	}
+}
+
+static int diag_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct diag_ctx *ctx = arg;
+	const struct smc_diag_msg *r;
+	struct smc_diag_info info;
+
+	if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+	    nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*r)))
+		return 0;
+	r = NLMSG_DATA(nlh);
+	ctx->seen++;
+	if (ctx->each) {
+		diag_parse(nlh, r, &info);
+		return ctx->each(&info, ctx->arg);
+	}
+	if (!ctx->inode || r->diag_inode != ctx->inode || ctx->found)
+		return 0;
+	ctx->found = 1;
+	diag_parse(nlh, r, ctx->info);
 	return 0;
 }
 
@@ -574,6 +588,16 @@ int smc_diag_query_inode(__u64 inode, struct smc_diag_info *info)
 int smc_diag_query_fd(int fd, struct smc_diag_info *info)
 {
 	return smc_diag_query_inode(smc_lib_inode(fd), info);
+}
+
+int smc_diag_dump_all(int (*cb)(const struct smc_diag_info *info, void *arg),
+		      void *arg)
+{
+	struct diag_ctx ctx = { .each = cb, .arg = arg };
+	int rc;
+
+	rc = diag_dump(&ctx);
+	return rc < 0 ? rc : ctx.seen;
 }
 
 const char *smc_mode_str(int mode)
@@ -1198,6 +1222,35 @@ void smc_stream_init(struct smc_stream *st, int fd, __u64 seed,
 	st->expect_eof = true;
 }
 
+/* the self-test of the checkers: spoil one byte on purpose */
+static void stream_corrupt(const struct smc_stream *st, char *buf, size_t n)
+{
+	if (st->corrupt_at > st->done && st->corrupt_at - 1 - st->done < n)
+		buf[st->corrupt_at - 1 - st->done] ^= 0x5a;
+}
+
+/* received bytes [done, done + r) against the pattern; false on mismatch */
+static bool stream_verify(struct smc_stream *st, const char *buf,
+			  char *exp, size_t r)
+{
+	size_t i = 0;
+
+	smc_pattern_fill(st->seed, st->done, exp, r);
+	if (!memcmp(buf, exp, r))
+		return true;
+	while (i < r && buf[i] == exp[i])
+		i++;
+	st->corrupt = true;
+	st->bad_off = st->done + i;
+	st->bad_got = buf[i];
+	st->bad_exp = exp[i];
+	snprintf(st->msg, sizeof(st->msg),
+		 "data mismatch at stream offset %llu (read of %zu at %llu): got 0x%02x expected 0x%02x",
+		 (unsigned long long)st->bad_off, r,
+		 (unsigned long long)st->done, st->bad_got, st->bad_exp);
+	return false;
+}
+
 void *smc_stream_send(void *arg)
 {
 	struct smc_stream *st = arg;
@@ -1221,6 +1274,7 @@ void *smc_stream_send(void *arg)
 		if (!st->deadline && n > st->bytes - st->done)
 			n = st->bytes - st->done;
 		smc_pattern_fill(st->seed, st->done, buf, n);
+		stream_corrupt(st, buf, n);
 		while (off < n) {
 			ssize_t w = send(st->fd, buf + off, n - off,
 					 MSG_NOSIGNAL);
@@ -1289,6 +1343,7 @@ void *smc_stream_recv(void *arg)
 			break;
 		}
 		if (r == 0) {
+			st->eof = true;
 			if (!st->until_eof && st->done < st->bytes) {
 				st->short_data = true;
 				snprintf(st->msg, sizeof(st->msg),
@@ -1305,23 +1360,8 @@ void *smc_stream_recv(void *arg)
 				 (unsigned long long)st->bytes);
 			break;
 		}
-		smc_pattern_fill(st->seed, st->done, exp, r);
-		if (memcmp(buf, exp, r)) {
-			ssize_t i = 0;
-
-			while (i < r && buf[i] == exp[i])
-				i++;
-			st->corrupt = true;
-			st->bad_off = st->done + i;
-			st->bad_got = buf[i];
-			st->bad_exp = exp[i];
-			snprintf(st->msg, sizeof(st->msg),
-				 "data mismatch at stream offset %llu (read of %zd at %llu): got 0x%02x expected 0x%02x",
-				 (unsigned long long)st->bad_off, r,
-				 (unsigned long long)st->done, st->bad_got,
-				 st->bad_exp);
+		if (!stream_verify(st, buf, exp, r))
 			break;
-		}
 		st->done += r;
 		st->calls++;
 	}
@@ -1334,6 +1374,88 @@ out:
 bool smc_stream_ok(const struct smc_stream *st)
 {
 	return !st->err && !st->corrupt && !st->short_data && !st->excess;
+}
+
+static size_t stream_max(const struct smc_stream *st)
+{
+	return st->max_chunk ? st->max_chunk : SMC_MAX_CHUNK;
+}
+
+int smc_stream_send_step(struct smc_stream *st, char *buf)
+{
+	size_t n = smc_rand_size(&st->size_seed, stream_max(st));
+	ssize_t w;
+
+	if (st->done >= st->bytes)
+		return 0;
+	if (n > st->bytes - st->done)
+		n = st->bytes - st->done;
+	smc_pattern_fill(st->seed, st->done, buf, n);
+	stream_corrupt(st, buf, n);
+	w = send(st->fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (w < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (w <= 0) {
+		st->err = w < 0 ? errno : EIO;
+		snprintf(st->msg, sizeof(st->msg),
+			 "send failed after %llu bytes: %s",
+			 (unsigned long long)st->done, strerror(st->err));
+		return -1;
+	}
+	st->done += w;
+	st->calls++;
+	if (st->done == st->bytes && st->shut_wr &&
+	    shutdown(st->fd, SHUT_WR)) {
+		st->err = errno;
+		snprintf(st->msg, sizeof(st->msg), "shutdown(SHUT_WR): %s",
+			 strerror(errno));
+		return -1;
+	}
+	return 1;
+}
+
+int smc_stream_recv_step(struct smc_stream *st, char *buf, char *exp)
+{
+	size_t want = smc_rand_size(&st->size_seed, stream_max(st));
+	ssize_t r;
+
+	if (st->eof)
+		return 0;
+	r = recv(st->fd, buf, want, MSG_DONTWAIT);
+	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (r < 0) {
+		st->err = errno;
+		snprintf(st->msg, sizeof(st->msg),
+			 "recv failed after %llu bytes: %s",
+			 (unsigned long long)st->done, strerror(errno));
+		return -1;
+	}
+	if (r == 0) {
+		st->eof = true;
+		if (!st->until_eof && st->done < st->bytes) {
+			st->short_data = true;
+			snprintf(st->msg, sizeof(st->msg),
+				 "EOF after %llu of %llu bytes",
+				 (unsigned long long)st->done,
+				 (unsigned long long)st->bytes);
+			return -1;
+		}
+		return 1;
+	}
+	if (!st->until_eof && st->done + r > st->bytes) {
+		st->excess = true;
+		snprintf(st->msg, sizeof(st->msg),
+			 "%llu bytes more than the %llu expected",
+			 (unsigned long long)(st->done + r - st->bytes),
+			 (unsigned long long)st->bytes);
+		return -1;
+	}
+	if (!stream_verify(st, buf, exp, r))
+		return -1;
+	st->done += r;
+	st->calls++;
+	return 1;
 }
 
 int smc_exchange(int a, int b, __u64 bytes_ab, __u64 bytes_ba,

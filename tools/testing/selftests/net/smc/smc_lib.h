@@ -105,6 +105,13 @@ int smc_diag_check(void);
  */
 int smc_diag_query_inode(__u64 inode, struct smc_diag_info *info);
 int smc_diag_query_fd(int fd, struct smc_diag_info *info);
+/*
+ * One dump for many sockets: cb is called for every AF_SMC socket (IPv4
+ * and IPv6) until it returns non-zero. Returns the number of sockets seen
+ * or -errno.
+ */
+int smc_diag_dump_all(int (*cb)(const struct smc_diag_info *info, void *arg),
+		      void *arg);
 const char *smc_mode_str(int mode);
 /* one line summary: "mode SMCD fallback_rsn 0x... peer_diag 0x... gid ..." */
 void smc_diag_format(const struct smc_diag_info *info, char *buf, size_t len);
@@ -212,6 +219,10 @@ struct smc_stream {
 	size_t max_chunk;	/* largest write()/read() (default 4 MiB) */
 	bool shut_wr;		/* send: shutdown(SHUT_WR) when done */
 	bool expect_eof;	/* recv: EOF must follow the expected bytes */
+	/* send: flip the byte at stream offset corrupt_at - 1 (0: never),
+	 * to show that the receiver notices
+	 */
+	__u64 corrupt_at;
 	/* results */
 	__u64 done;		/* bytes sent / received and verified */
 	__u64 calls;		/* number of write()/read() calls */
@@ -221,6 +232,7 @@ struct smc_stream {
 	bool excess;		/* more bytes than expected */
 	__u64 bad_off;	/* first differing offset */
 	__u8 bad_got, bad_exp;
+	bool eof;		/* recv: EOF seen */
 	char msg[200];		/* description of the failure */
 };
 
@@ -230,6 +242,17 @@ void smc_stream_init(struct smc_stream *st, int fd, __u64 seed,
 void *smc_stream_send(void *arg);
 void *smc_stream_recv(void *arg);
 bool smc_stream_ok(const struct smc_stream *st);
+/*
+ * Non-blocking steps for poll/epoll loops (the socket need not be
+ * O_NONBLOCK): one send() or recv() of a random size. size_seed is their
+ * random state, give the two ends different ones. Return 1 after
+ * progress, 0 if the call would block, -1 on an error or bad data
+ * (described in st->msg). A sender is done when done == bytes (SHUT_WR
+ * is sent with the last byte), a receiver when eof is set. buf and exp
+ * hold max_chunk bytes.
+ */
+int smc_stream_send_step(struct smc_stream *st, char *buf);
+int smc_stream_recv_step(struct smc_stream *st, char *buf, char *exp);
 
 /*
  * Full duplex exchange over a connected pair a <-> b: a sends bytes_ab to

@@ -83,19 +83,25 @@ smc_lo_unloadable()
 # waited for.
 smc_lo_unload()
 {
-	local seconds=${1:-30} once=$2
+	smc_unload_module $SMC_LO_MODULE "$@"
+}
+
+# smc_unload_module MODULE SECONDS [once]: smc_lo_unload for any module
+smc_unload_module()
+{
+	local mod=$1 seconds=${2:-30} once=$3
 	local end=$((SECONDS + seconds))
 	local rc pid i
 
 	while :; do
-		rmmod $SMC_LO_MODULE >"$SMC_TMP/rmmod.out" 2>&1 &
+		rmmod "$mod" >"$SMC_TMP/rmmod.out" 2>&1 &
 		pid=$!
 		for ((i = 0; i < seconds * 10; i++)); do
 			kill -0 $pid 2>/dev/null || break
 			sleep 0.1
 		done
 		if kill -0 $pid 2>/dev/null; then
-			echo "rmmod $SMC_LO_MODULE still running after ${seconds}s:"
+			echo "rmmod $mod still running after ${seconds}s:"
 			cat /proc/$pid/stack 2>/dev/null
 			return 124
 		fi

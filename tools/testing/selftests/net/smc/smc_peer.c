@@ -6,6 +6,9 @@
  * then carries a verifiable pattern stream in both directions at once.
  * Each end prints, per connection, the mode sock_diag reports for its
  * socket and the result of the transfer, and checks the mode against -e.
+ * For fault tests an end can instead receive until EOF before it sends
+ * (-H, the peer half-closes first) or close every connection abortively
+ * (SO_LINGER 0) in the middle of the transfer (-R).
  *
  * Exit status: 0 all connections as expected, 1 wrong mode, corrupted data
  * or other test failure, 2 usage, 3 a connection failed or was aborted
@@ -16,6 +19,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -50,6 +54,9 @@ static struct {
 	const char *ready_file;
 	int wait;
 	__u64 seed;
+	bool half;		/* receive until EOF, then send */
+	double abort_after;	/* close with SO_LINGER 0 after this (s) */
+	__u64 corrupt_at;	/* spoil the sent byte at this offset - 1 */
 } opt = {
 	.family = AF_INET,
 	.kind = SMC_KIND_SMC,
@@ -78,7 +85,8 @@ static void die_usage(const char *prog)
 	fprintf(stderr,
 		"usage: %s server|client [-4|-6] [-a ADDR] -p PORT [-T] [-n CONNS]\n"
 		"          [-b BYTES[K|M|G] | -d SECONDS] [-e any|smcd|loopback|tcp]\n"
-		"          [-r READY_FILE] [-w SECONDS] [-s SEED]\n"
+		"          [-r READY_FILE] [-w SECONDS] [-s SEED] [-H] [-R SECONDS]\n"
+		"          [-X OFFSET]\n"
 		"  -T  plain TCP socket instead of AF_SMC\n"
 		"  -b  bytes per direction and connection (default 1M)\n"
 		"  -d  stream for SECONDS instead, receiver verifies until EOF\n"
@@ -86,6 +94,11 @@ static void die_usage(const char *prog)
 		"      peer GID == local GID)\n"
 		"  -r  server: create READY_FILE once listening\n"
 		"  -w  client: retry refused connects, server: accept timeout\n"
+		"  -H  receive until EOF before sending (the peer half-closes)\n"
+		"  -R  after SECONDS close every connection with SO_LINGER 0\n"
+		"      (reset) in the middle of the transfer\n"
+		"  -X  spoil the byte at OFFSET of every stream sent (the peer\n"
+		"      must report a mismatch)\n"
 		"exit: 0 ok, 1 failure, 2 usage, 3 connection error, 4 skip\n",
 		prog);
 	exit(EXIT_USAGE);
@@ -118,7 +131,7 @@ static void parse_args(int argc, char **argv)
 	else if (strcmp(argv[1], "client"))
 		die_usage(argv[0]);
 	optind = 2;
-	while ((c = getopt(argc, argv, "46a:p:Tn:b:d:e:r:w:s:")) != -1) {
+	while ((c = getopt(argc, argv, "46a:p:Tn:b:d:e:r:w:s:HR:X:")) != -1) {
 		switch (c) {
 		case '4':
 			opt.family = AF_INET;
@@ -165,12 +178,22 @@ static void parse_args(int argc, char **argv)
 		case 's':
 			opt.seed = strtoull(optarg, NULL, 0);
 			break;
+		case 'H':
+			opt.half = true;
+			break;
+		case 'R':
+			opt.abort_after = atof(optarg);
+			break;
+		case 'X':
+			opt.corrupt_at = parse_size(optarg) + 1;
+			break;
 		default:
 			die_usage(argv[0]);
 		}
 	}
 	if (optind != argc || opt.port <= 0 || opt.port > 65535 ||
-	    opt.conns < 1 || opt.conns > MAX_CONNS)
+	    opt.conns < 1 || opt.conns > MAX_CONNS || opt.abort_after < 0 ||
+	    (opt.abort_after && (opt.half || opt.duration)))
 		die_usage(argv[0]);
 	if (!opt.addr)
 		opt.addr = opt.family == AF_INET6 ? "::1" : "127.0.0.1";
@@ -261,7 +284,15 @@ static int open_server(int lfd, struct conn *c)
 	return EXIT_OK;
 }
 
-static void start_streams(struct conn *c, double deadline)
+static int worse(int a, int b)
+{
+	/* a test failure outranks a connection error */
+	if (a == EXIT_FAIL || b == EXIT_FAIL)
+		return EXIT_FAIL;
+	return a ? a : b;
+}
+
+static void init_streams(struct conn *c, double deadline)
 {
 	/* client->server and server->client patterns of this connection */
 	__u64 up = opt.seed ^ ((__u64)c->client_port << 1);
@@ -269,26 +300,121 @@ static void start_streams(struct conn *c, double deadline)
 
 	smc_stream_init(&c->tx, c->fd, opt.server ? down : up, opt.bytes);
 	smc_stream_init(&c->rx, c->fd, opt.server ? up : down, opt.bytes);
+	c->tx.corrupt_at = opt.corrupt_at;
 	if (opt.duration) {
 		c->tx.deadline = deadline;
 		c->rx.until_eof = true;
 	}
-	if (opt.conns > 4) {
+	if (opt.conns > 4 || opt.abort_after) {
 		c->tx.max_chunk = 256 * 1024;
 		c->rx.max_chunk = 256 * 1024;
 	}
-	if (pthread_create(&c->ttx, NULL, smc_stream_send, &c->tx) ||
-	    pthread_create(&c->trx, NULL, smc_stream_recv, &c->rx)) {
+}
+
+/* -H: the whole stream in, then ours out */
+static void *recv_then_send(void *arg)
+{
+	struct conn *c = arg;
+
+	smc_stream_recv(&c->rx);
+	if (smc_stream_ok(&c->rx))
+		smc_stream_send(&c->tx);
+	return NULL;
+}
+
+static void start_streams(struct conn *c, double deadline)
+{
+	int rc;
+
+	init_streams(c, deadline);
+	if (opt.half)
+		rc = pthread_create(&c->trx, NULL, recv_then_send, c);
+	else
+		rc = pthread_create(&c->ttx, NULL, smc_stream_send, &c->tx) ||
+		     pthread_create(&c->trx, NULL, smc_stream_recv, &c->rx);
+	if (rc) {
 		fprintf(stderr, "smc_peer: pthread_create failed\n");
 		exit(EXIT_FAIL);
 	}
+}
+
+/*
+ * -R: stream in both directions from one poll() loop (no thread is ever
+ * blocked on a socket), then close every connection with SO_LINGER 0.
+ */
+static int abort_streams(struct conn *conns, int n)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	double end = smc_now() + opt.abort_after;
+	char *buf = malloc(256 * 1024), *exp = malloc(256 * 1024);
+	struct pollfd *pfd = calloc(n, sizeof(*pfd));
+	int i, rc = EXIT_OK;
+
+	if (!buf || !exp || !pfd) {
+		fprintf(stderr, "smc_peer: out of memory\n");
+		exit(EXIT_FAIL);
+	}
+	for (i = 0; i < n; i++) {
+		init_streams(&conns[i], 0);
+		conns[i].rx.until_eof = true;
+		/* receive sizes other than the peer's send sizes */
+		conns[i].rx.size_seed ^= 0xa5a5a5a5ULL;
+	}
+	while (smc_now() < end && rc == EXIT_OK) {
+		for (i = 0; i < n; i++) {
+			pfd[i].fd = conns[i].fd;
+			pfd[i].events = POLLIN | POLLOUT;
+		}
+		if (poll(pfd, n, 100) < 0 && errno != EINTR)
+			break;
+		for (i = 0; i < n && rc == EXIT_OK; i++) {
+			struct conn *c = &conns[i];
+
+			if ((pfd[i].revents & (POLLOUT | POLLERR)) &&
+			    c->tx.done < c->tx.bytes &&
+			    smc_stream_send_step(&c->tx, buf) < 0)
+				rc = EXIT_CONN;
+			if ((pfd[i].revents & (POLLIN | POLLERR | POLLHUP)) &&
+			    !c->rx.eof &&
+			    smc_stream_recv_step(&c->rx, buf, exp) < 0)
+				rc = c->rx.corrupt ? EXIT_FAIL : EXIT_CONN;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		struct conn *c = &conns[i];
+		const char *how = "reset";
+
+		if (c->tx.done >= c->tx.bytes || c->rx.eof) {
+			/* nothing left to interrupt: not what was asked for */
+			how = "FAIL: the transfer ended before the reset";
+			rc = worse(rc, EXIT_FAIL);
+		}
+		if (setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg))) {
+			how = "FAIL: SO_LINGER";
+			rc = worse(rc, EXIT_FAIL);
+		}
+		close(c->fd);
+		printf("smc_peer: %s conn %d port %d: ", role(), c->id,
+		       c->client_port);
+		printf("sent %llu bytes, received %llu bytes verified, ",
+		       (unsigned long long)c->tx.done,
+		       (unsigned long long)c->rx.done);
+		printf("then %s%s%s%s%s\n", how,
+		       c->tx.msg[0] ? ", tx: " : "", c->tx.msg,
+		       c->rx.msg[0] ? ", rx: " : "", c->rx.msg);
+	}
+	free(buf);
+	free(exp);
+	free(pfd);
+	return rc;
 }
 
 static int finish_streams(struct conn *c)
 {
 	int rc = EXIT_OK;
 
-	pthread_join(c->ttx, NULL);
+	if (!opt.half)
+		pthread_join(c->ttx, NULL);
 	pthread_join(c->trx, NULL);
 	if (c->rx.corrupt || c->rx.excess)
 		rc = EXIT_FAIL;
@@ -303,14 +429,6 @@ static int finish_streams(struct conn *c)
 	       c->rx.msg[0] ? ", rx: " : "", c->rx.msg);
 	close(c->fd);
 	return rc;
-}
-
-static int worse(int a, int b)
-{
-	/* a test failure outranks a connection error */
-	if (a == EXIT_FAIL || b == EXIT_FAIL)
-		return EXIT_FAIL;
-	return a ? a : b;
 }
 
 int main(int argc, char **argv)
@@ -374,10 +492,14 @@ int main(int argc, char **argv)
 		rc = worse(rc, check_mode(&conns[i]));
 
 	deadline = smc_now() + opt.duration;
-	for (i = 0; i < opened; i++)
-		start_streams(&conns[i], deadline);
-	for (i = 0; i < opened; i++)
-		rc = worse(rc, finish_streams(&conns[i]));
+	if (opt.abort_after) {
+		rc = worse(rc, abort_streams(conns, opened));
+	} else {
+		for (i = 0; i < opened; i++)
+			start_streams(&conns[i], deadline);
+		for (i = 0; i < opened; i++)
+			rc = worse(rc, finish_streams(&conns[i]));
+	}
 
 	if (lfd >= 0)
 		close(lfd);
