@@ -34,13 +34,16 @@ fi
 # files is a failure.
 sparse_w1() {
 	local name=$1 B=$2 arch=$3 cross=$4; shift 4
-	local logf=$L/$name.log t
+	local logf=$L/$name.log t j
 	: >"$logf"
-	# One target a make: a directory and a single object of another one
-	# in the same make can build that object twice at once (fixdep race).
+	# One target a make, a single object with -j1: kbuild builds it both
+	# as a single target and in its directory, at once with -j (fixdep
+	# race on its .d file).
 	for t in "$@"; do
+		j=$JOBS
+		[ "${t%.o}" = "$t" ] || j=1
 		if ! make -C "$SRC" O="$B" ARCH="$arch" ${cross:+CROSS_COMPILE=$cross} \
-			-j"$JOBS" C=2 W=1 "$t" >>"$logf" 2>&1; then
+			-j"$j" C=2 W=1 "$t" >>"$logf" 2>&1; then
 			tail -n 30 "$logf" >&2
 			echo "RESULT lint:$name FAIL"
 			return
