@@ -1199,6 +1199,23 @@ __u64 smc_seed_from_env(__u64 dflt)
 	return dflt;
 }
 
+/* "16", "64k", "4M", "1G": bytes, with an optional binary suffix */
+__u64 smc_parse_size(const char *s)
+{
+	char *end;
+	__u64 v = strtoull(s, &end, 0);
+
+	switch (*end) {
+	case 'k': case 'K':
+		return v << 10;
+	case 'm': case 'M':
+		return v << 20;
+	case 'g': case 'G':
+		return v << 30;
+	}
+	return v;
+}
+
 double smc_now(void)
 {
 	struct timespec ts;

@@ -206,6 +206,7 @@ __u64 smc_rand(__u64 *state);
 /* random size in [1, max], log-uniform so small and large sizes both occur */
 size_t smc_rand_size(__u64 *state, size_t max);
 __u64 smc_seed_from_env(__u64 dflt);
+__u64 smc_parse_size(const char *s);
 double smc_now(void);
 
 struct smc_stream {

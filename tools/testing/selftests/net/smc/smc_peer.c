@@ -104,22 +104,6 @@ static void die_usage(const char *prog)
 	exit(EXIT_USAGE);
 }
 
-static __u64 parse_size(const char *s)
-{
-	char *end;
-	__u64 v = strtoull(s, &end, 0);
-
-	switch (*end) {
-	case 'k': case 'K':
-		return v << 10;
-	case 'm': case 'M':
-		return v << 20;
-	case 'g': case 'G':
-		return v << 30;
-	}
-	return v;
-}
-
 static void parse_args(int argc, char **argv)
 {
 	int c;
@@ -152,7 +136,7 @@ static void parse_args(int argc, char **argv)
 			opt.conns = atoi(optarg);
 			break;
 		case 'b':
-			opt.bytes = parse_size(optarg);
+			opt.bytes = smc_parse_size(optarg);
 			break;
 		case 'd':
 			opt.duration = atoi(optarg);
@@ -185,7 +169,7 @@ static void parse_args(int argc, char **argv)
 			opt.abort_after = atof(optarg);
 			break;
 		case 'X':
-			opt.corrupt_at = parse_size(optarg) + 1;
+			opt.corrupt_at = smc_parse_size(optarg) + 1;
 			break;
 		default:
 			die_usage(argv[0]);

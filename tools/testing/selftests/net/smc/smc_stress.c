@@ -168,20 +168,6 @@ static void die_usage(const char *prog)
 	exit(KSFT_FAIL);
 }
 
-static __u64 parse_size(const char *s)
-{
-	char *end;
-	__u64 v = strtoull(s, &end, 0);
-
-	switch (*end) {
-	case 'k': case 'K':
-		return v << 10;
-	case 'm': case 'M':
-		return v << 20;
-	}
-	return v;
-}
-
 static void parse_args(int argc, char **argv)
 {
 	int c;
@@ -192,10 +178,10 @@ static void parse_args(int argc, char **argv)
 			opt.conns = atoi(optarg);
 			break;
 		case 'b':
-			opt.bytes = parse_size(optarg);
+			opt.bytes = smc_parse_size(optarg);
 			break;
 		case 'm':
-			opt.max_chunk = parse_size(optarg);
+			opt.max_chunk = smc_parse_size(optarg);
 			break;
 		case 'j':
 			opt.threads = atoi(optarg);
@@ -207,7 +193,7 @@ static void parse_args(int argc, char **argv)
 			opt.stall = atoi(optarg);
 			break;
 		case 'B':
-			opt.small_buf = parse_size(optarg);
+			opt.small_buf = smc_parse_size(optarg);
 			break;
 		case '6':
 			opt.family = AF_INET6;
