@@ -4,7 +4,7 @@
 H := harness
 
 .PHONY: help deps build build-debug run bench check check-debug check-stock \
-	kunit lint selftests shell diff record-base modules install-modules \
+	kunit lint selftests shell diff record-base rebase-base modules install-modules \
 	profile clean
 
 help:
@@ -23,6 +23,8 @@ help:
 	@echo "  make build        build the x86_64 kernel (build-debug: the debug one)"
 	@echo "  make kunit | lint | selftests   single stages of 'check'"
 	@echo "  make record-base  re-record the checksums of the base files the overlay replaces"
+	@echo "  make rebase-base [TO=VERSION]  three-way merge the overlay onto another linux-source-6.1"
+	@echo "                   (default: the newest in the archive), re-record checksums and the pin"
 	@echo "  make deps         install the Debian packages needed (root)"
 	@echo "  make clean        drop build outputs (the extracted base stays cached)"
 	@echo "Cache: \$$SMC_LO_CACHE (default ~/.cache/smc-lo)."
@@ -77,6 +79,9 @@ diff:
 
 record-base:
 	@$(H)/tree.sh record
+
+rebase-base:
+	@TO="$(TO)" $(H)/rebase.sh
 
 clean:
 	rm -rf "$${SMC_LO_CACHE:-$$HOME/.cache/smc-lo}/build" \

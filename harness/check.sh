@@ -28,7 +28,19 @@ step() {			# step NAME CMD...: collect RESULT lines of CMD
 }
 
 "$HARNESS/deps.sh"
-"$HARNESS/tree.sh"
+# The base and stock kernel packages are chosen from today's archive:
+# say which, once. Without a base nothing can be built: one clear line.
+if ! (resolve_base) || ! "$HARNESS/tree.sh"; then
+	record base FAIL
+	echo "0 passed, 1 failed, 0 skipped"
+	exit 1
+fi
+resolve_base
+log "base: $("$HARNESS/tree.sh" version)"
+if [[ " $flavours " == *" stock "* ]] && (resolve_stock); then
+	resolve_stock
+	log "stock: linux-image-$STOCK_REL $STOCK_VERSION, linux-kbuild-6.1 $STOCK_KBUILD_VERSION"
+fi
 
 for s in $steps; do
 	step "$s" "$HARNESS/$s.sh"

@@ -4,6 +4,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 "$HARNESS/tree.sh" >&2
+resolve_base
 cd "$CACHE"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -5,10 +5,10 @@ HARNESS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HARNESS/.." && pwd)
 # shellcheck source=harness/base.version
 . "$HARNESS/base.version"
+# shellcheck source=harness/stock.version
+. "$HARNESS/stock.version"
 
 CACHE=${SMC_LO_CACHE:-$HOME/.cache/smc-lo}
-BASE_DIR=$CACHE/base/$BASE_PKG_VERSION
-BASE_SRC=$BASE_DIR/linux-source-6.1
 SRC=$CACHE/src			# base + overlay, rebuilt incrementally
 mkdir -p "$CACHE"
 JOBS=${JOBS:-$(($(nproc) + 1))}
@@ -18,6 +18,9 @@ OVERLAY_PATHS=(net include drivers Documentation tools MAINTAINERS)
 
 log()  { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die()  { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# shellcheck source=harness/archive.sh
+. "$HARNESS/archive.sh"
 
 # Build directory of a kernel flavour (x86_64, debug, kunit, s390).
 build_dir() { echo "$CACHE/build/$1"; }

@@ -14,7 +14,7 @@
 #        SMC_LO_ANY_61=1    build for a 6.1.y other than the base's (risky)
 #
 # Supported kernels: Linux 6.1 at the base's upstream version (6.1.192 for
-# linux-source-6.1 6.1.192-2, harness/base.version), i.e. Debian 12's
+# linux-source-6.1 6.1.192-N, harness/base.version), i.e. Debian 12's
 # 6.1.0-N-* kernels built from the same source, with CONFIG_SMC=m,
 # CONFIG_INFINIBAND=m or y and no CONFIG_ISM. The series' net/smc is the
 # base's net/smc plus the series: on another 6.1.y it would replace that
@@ -23,7 +23,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 mode=${1:-build}
-BASE_KVER=${BASE_PKG_VERSION%-*}
+BASE_KVER=$BASE_UPSTREAM
 MODS=(smc smc_diag smc_loopback)
 SUBDIR=updates/smc-loopback
 
@@ -74,9 +74,9 @@ check_kdir() {
 			log "warning: kernel $REL is Linux $v, the series' net/smc is $BASE_KVER's (SMC_LO_ANY_61 set)"
 		else
 			die "kernel $REL in $KDIR is Linux $v, but the series' net/smc is Linux $BASE_KVER's
-(harness/base.version: $BASE_PKG $BASE_PKG_VERSION). Installing it would replace that kernel's
+(harness/base.version: $BASE_PKG $BASE_UPSTREAM). Installing it would replace that kernel's
 SMC code with $BASE_KVER's and drop or add stable fixes. Upgrade to Debian's $BASE_KVER kernel
-(apt-get full-upgrade), or move the base to $v; SMC_LO_ANY_61=1 builds anyway, at your risk."
+(apt-get full-upgrade), or move the base to $v (make rebase-base); SMC_LO_ANY_61=1 builds anyway, at your risk."
 		fi
 	fi
 	local bad=() val

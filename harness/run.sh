@@ -4,6 +4,8 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+resolve_base
+log "base: $("$HARNESS/tree.sh" version)"
 "$HARNESS/build.sh" x86_64
 "$HARNESS/selftests.sh" x86_64
 B=$(build_dir x86_64)

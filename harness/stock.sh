@@ -3,8 +3,9 @@
 # series' out-of-tree smc.ko, smc_diag.ko and smc_loopback.ko, installed the
 # way `make install-modules` installs them on a Debian host.
 #
-# - fetch the pinned linux-image / linux-headers packages
-#   (harness/stock.version) with apt-get download and unpack them in the
+# - fetch the newest linux-image / linux-headers packages of the base's
+#   upstream version (harness/stock.version, harness/archive.sh) with
+#   apt-get download and unpack them in the
 #   cache: the unpacked tree stands for the operator's /lib/modules and
 #   /usr/src (nothing is installed on this host);
 # - harness/modules.sh builds the modules against those headers and
@@ -16,18 +17,17 @@
 #   harness/selftests.sh compiles the selftests against.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-# shellcheck source=harness/stock.version
-. "$HARNESS/stock.version"
 
-REL=$STOCK_ABI-$STOCK_FLAVOUR
-SD=$CACHE/stock/$REL-$STOCK_PKG_VERSION
+resolve_stock
+REL=$STOCK_REL
+SD=$CACHE/stock/$REL-$STOCK_VERSION
 ROOT=$SD/root
 KDIR=$ROOT/usr/src/linux-headers-$REL
 B=$(build_dir stock)
-PKGS=("linux-image-$REL=$STOCK_PKG_VERSION"
-      "linux-headers-$REL=$STOCK_PKG_VERSION"
-      "linux-headers-$STOCK_ABI-common=$STOCK_PKG_VERSION"
-      "linux-kbuild-${STOCK_ABI%.0-*}=$STOCK_PKG_VERSION")
+PKGS=("linux-image-$REL=$STOCK_VERSION"
+      "linux-headers-$REL=$STOCK_VERSION"
+      "linux-headers-$STOCK_ABI-common=$STOCK_VERSION"
+      "linux-kbuild-6.1=$STOCK_KBUILD_VERSION")
 # Stock modules the tests load or the kernel auto-loads (veth for netns,
 # the inet/tcp sock_diag handlers), besides smc's own dependencies.
 GUEST_MODS=(smc smc_diag smc_loopback veth inet_diag tcp_diag udp_diag)
@@ -37,13 +37,9 @@ fetch() {
 	local deb
 	rm -rf "$SD"
 	mkdir -p "$SD/debs"
-	log "fetching Debian's $REL kernel ($STOCK_PKG_VERSION): ${PKGS[*]%%=*}"
-	if ! (cd "$SD/debs" && quiet "$SD/apt.log" apt-get download "${PKGS[@]}"); then
-		[ "$(id -u)" -eq 0 ] || die "apt-get download failed (see $SD/apt.log); run 'apt-get update' as root and retry"
-		quiet "$SD/apt.log" apt-get update || die "apt-get update failed (see $SD/apt.log)"
-		(cd "$SD/debs" && quiet "$SD/apt.log" apt-get download "${PKGS[@]}") ||
-			die "cannot download ${PKGS[*]} (see $SD/apt.log): still in the archive? Update harness/stock.version (and harness/base.version)"
-	fi
+	log "fetching Debian's $REL kernel: ${PKGS[*]}"
+	archive_download "$SD/debs" "${PKGS[@]}" ||
+		die "cannot download ${PKGS[*]} (see $SD/debs/apt.log); run 'apt-get update' as root and retry"
 	for deb in "$SD"/debs/*.deb; do
 		dpkg-deb -x "$deb" "$ROOT"
 	done
@@ -91,4 +87,4 @@ cp "$ROOT/boot/vmlinuz-$REL" "$B/vmlinuz"
 # was built from (the series changes no uapi header).
 quiet "$B/hdr.log" make -C "$SRC" O="$B/hdr-obj" ARCH=x86_64 \
 	INSTALL_HDR_PATH="$B/hdr" headers_install
-log "stock guest ready: $REL ($STOCK_PKG_VERSION), $(find "$B/modroot" -name '*.ko' | wc -l) modules"
+log "stock guest ready: linux-image-$REL $STOCK_VERSION (linux-kbuild-6.1 $STOCK_KBUILD_VERSION), $(find "$B/modroot" -name '*.ko' | wc -l) modules"

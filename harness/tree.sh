@@ -8,15 +8,8 @@ set -euo pipefail
 SUMS=$HARNESS/base.sha256
 
 extract_base() {
-	[ -f "$BASE_DIR/.extracted" ] && return 0
-	local tarball=/usr/src/$BASE_PKG.tar.xz
-	[ -f "$tarball" ] || "$HARNESS/deps.sh"
-	[ -f "$tarball" ] || die "$tarball missing: apt-get install $BASE_PKG=$BASE_PKG_VERSION"
-	log "extracting $tarball (once)"
-	rm -rf "$BASE_DIR"
-	mkdir -p "$BASE_DIR"
-	tar -C "$BASE_DIR" -xf "$tarball"
-	touch "$BASE_DIR/.extracted"
+	resolve_base
+	extract_base_version "$BASE_VERSION"
 }
 
 # Refuse to build on a base whose replaced file is not the one the overlay
@@ -35,8 +28,9 @@ check_base_sums() {
 		elif [ "$want" != "$have" ]; then
 			die "base file $f differs from the one the overlay replaces
   recorded: $want
-  base:     $have ($BASE_PKG $BASE_PKG_VERSION)
-Merge the base's changes into the overlay's $f, then run 'make record-base'."
+  base:     $have ($BASE_PKG $BASE_VERSION; recorded against $BASE_RECORDED)
+This revision of Linux $BASE_UPSTREAM changes a file the overlay replaces.
+Run 'make rebase-base' (three-way merge onto it), or merge by hand and run 'make record-base'."
 		fi
 	done < <(overlay_files)
 	if [ $new -eq 1 ]; then
@@ -46,11 +40,11 @@ Merge the base's changes into the overlay's $f, then run 'make record-base'."
 
 sync_overlay() {
 	local stamp=$SRC/.base-version manifest=$SRC/.overlay-manifest f
-	if [ "$(cat "$stamp" 2>/dev/null)" != "$BASE_PKG_VERSION" ]; then
-		log "creating build tree $SRC"
+	if [ "$(cat "$stamp" 2>/dev/null)" != "$BASE_VERSION" ]; then
+		log "creating build tree $SRC ($BASE_PKG $BASE_VERSION + overlay)"
 		rm -rf "$SRC"
 		cp -al "$BASE_SRC" "$SRC"
-		echo "$BASE_PKG_VERSION" >"$stamp"
+		echo "$BASE_VERSION" >"$stamp"
 		: >"$manifest"
 	fi
 	overlay_files >"$manifest.new"
@@ -80,12 +74,18 @@ record)
 	done
 	LC_ALL=C sort -k2 -o "$SUMS" "$SUMS.new"
 	rm -f "$SUMS.new"
-	log "recorded $(wc -l <"$SUMS") base checksums in $SUMS"
+	sed -i "s/^BASE_RECORDED=.*/BASE_RECORDED=$BASE_VERSION/" "$HARNESS/base.version"
+	log "recorded $(wc -l <"$SUMS") base checksums of $BASE_PKG $BASE_VERSION in $SUMS"
 	;;
 sync)
 	extract_base
 	check_base_sums
 	sync_overlay
 	;;
-*) die "usage: $0 [sync|record]" ;;
+version)
+	# What the build uses, for make run / make check to print.
+	resolve_base
+	echo "$BASE_PKG $BASE_VERSION (Linux $BASE_UPSTREAM; checksums recorded against $BASE_RECORDED)"
+	;;
+*) die "usage: $0 [sync|record|version]" ;;
 esac
