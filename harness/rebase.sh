@@ -58,7 +58,7 @@ old_base() {
 }
 
 changed=0 same=0 conflicts=() problems=()
-while read -r sum f; do
+while read -r -u 3 sum f; do
 	[ -f "$REPO/$f" ] || continue		# the overlay no longer replaces it
 	if [ ! -f "$NEW/$f" ]; then
 		problems+=("$f: gone from $BASE_PKG $to (the overlay still carries it)")
@@ -83,7 +83,7 @@ while read -r sum f; do
 	else
 		conflicts+=("$f")
 	fi
-done <"$SUMS"
+done 3<"$SUMS"
 
 # Files the overlay adds that the new base now has too.
 while read -r f; do
