@@ -81,7 +81,7 @@ record-base:
 	@$(H)/tree.sh record
 
 rebase-base:
-	@TO="$(TO)" $(H)/rebase.sh
+	@TO="$(TO)" KEEP_CONFLICTS="$(KEEP_CONFLICTS)" $(H)/rebase.sh
 
 clean:
 	rm -rf "$${SMC_LO_CACHE:-$$HOME/.cache/smc-lo}/build" \

@@ -10,7 +10,9 @@
 # the archive, whichever has it. Nothing in the repository changes unless
 # every file merges cleanly; then the merged files, harness/base.version
 # and harness/base.sha256 are updated, for you to review, build
-# (make check) and commit. Conflicts are listed hunk by hunk.
+# (make check) and commit. Conflicts are listed hunk by hunk (diff3 style:
+# ours, the old base, the new base); KEEP_CONFLICTS=1 writes them into the
+# repository with their markers, for resolving by hand.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -75,7 +77,7 @@ while read -r -u 3 sum f; do
 	fi
 	cp "$REPO/$f" "$W/merged/$f"
 	rc=0
-	git merge-file -L "overlay (ours)" -L "base $BASE_RECORDED" -L "base $to" \
+	git merge-file --diff3 -L "overlay (ours)" -L "base $BASE_RECORDED" -L "base $to" \
 		"$W/merged/$f" "$W/old/$f" "$NEW/$f" || rc=$?
 	if [ $rc -eq 0 ]; then
 		changed=$((changed + 1))
@@ -88,7 +90,9 @@ done 3<"$SUMS"
 # Files the overlay adds that the new base now has too.
 while read -r f; do
 	grep -q "  $f\$" "$SUMS" && continue
-	[ -f "$NEW/$f" ] && problems+=("$f: the overlay adds it, but $BASE_PKG $to has it too")
+	if [ -f "$NEW/$f" ]; then
+		problems+=("$f: the overlay adds it, but $BASE_PKG $to has it too")
+	fi
 done < <(overlay_files)
 
 if [ ${#conflicts[@]} -gt 0 ] || [ ${#problems[@]} -gt 0 ]; then
@@ -100,7 +104,12 @@ if [ ${#conflicts[@]} -gt 0 ] || [ ${#problems[@]} -gt 0 ]; then
 	for p in "${problems[@]}"; do
 		echo "problem: $p"
 	done
-	die "rebase onto $BASE_PKG $to stopped: ${#conflicts[@]} conflicting file(s), ${#problems[@]} problem(s); the repository is unchanged"
+	if [ ${#problems[@]} -gt 0 ] || [ -z "${KEEP_CONFLICTS:-}" ]; then
+		echo "To resolve by hand: make rebase-base TO=$to KEEP_CONFLICTS=1 writes the merged files,"
+		echo "conflict markers included, into the repository and moves the pin; then edit the"
+		echo "markers away, make check, and commit."
+		die "rebase onto $BASE_PKG $to stopped: ${#conflicts[@]} conflicting file(s), ${#problems[@]} problem(s); the repository is unchanged"
+	fi
 fi
 
 # Clean: take the merged files, the new pin and the new checksums.
@@ -110,10 +119,15 @@ done
 sed -i -e "s/^BASE_UPSTREAM=.*/BASE_UPSTREAM=$to_up/" \
 	-e "s/^BASE_RECORDED=.*/BASE_RECORDED=$to/" "$HARNESS/base.version"
 while read -r sum f; do
-	[ -f "$NEW/$f" ] && (cd "$NEW" && sha256sum "$f")
+	if [ -f "$NEW/$f" ]; then
+		(cd "$NEW" && sha256sum "$f")
+	fi
 done <"$SUMS" >"$SUMS.new"
 LC_ALL=C sort -k2 -o "$SUMS" "$SUMS.new"
 rm -f "$SUMS.new"
 log "rebased onto $BASE_PKG $to: $changed file(s) merged, $same unchanged by the base"
+if [ ${#conflicts[@]} -gt 0 ]; then
+	die "conflict markers left to resolve in: ${conflicts[*]}"
+fi
 log "now: make check, then commit the merged files with harness/base.version and harness/base.sha256"
 log "(and commit the new base's unmodified copies too if you want later rebases to find them without the archive: they are in $NEW)"

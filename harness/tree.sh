@@ -70,7 +70,9 @@ record)
 	extract_base
 	: >"$SUMS.new"
 	overlay_files | while read -r f; do
-		[ -f "$BASE_SRC/$f" ] && (cd "$BASE_SRC" && sha256sum "$f") >>"$SUMS.new"
+		if [ -f "$BASE_SRC/$f" ]; then
+			(cd "$BASE_SRC" && sha256sum "$f") >>"$SUMS.new"
+		fi
 	done
 	LC_ALL=C sort -k2 -o "$SUMS" "$SUMS.new"
 	rm -f "$SUMS.new"
