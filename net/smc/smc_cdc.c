@@ -258,7 +258,7 @@ int smcd_cdc_msg_send(struct smc_connection *conn)
 	/* An attached send buffer is the peer's ring: its space comes back
 	 * when the peer consumes, see smc_cdc_msg_recv_action().
 	 */
-	if (!conn->sndbuf_desc->is_attached) {
+	if (!smc_conn_sndbuf_attached(conn)) {
 		/* Calculate transmitted data and increment free send buffer
 		 * space
 		 */
@@ -349,7 +349,7 @@ static void smc_cdc_msg_recv_action(struct smc_sock *smc,
 		/* what the peer consumed of an attached send buffer (its own
 		 * ring) may be written again
 		 */
-		if (conn->sndbuf_desc && conn->sndbuf_desc->is_attached) {
+		if (smc_conn_sndbuf_attached(conn)) {
 			atomic_add(diff_cons, &conn->sndbuf_space);
 			/* guarantee 0 <= sndbuf_space <= sndbuf_desc->len */
 			smp_mb__after_atomic();

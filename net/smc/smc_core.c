@@ -1151,7 +1151,7 @@ static void smcd_buf_release(struct smc_connection *conn,
 static void smc_buf_unuse(struct smc_connection *conn,
 			  struct smc_link_group *lgr)
 {
-	if (conn->sndbuf_desc && !conn->sndbuf_desc->is_attached) {
+	if (conn->sndbuf_desc && !smc_conn_sndbuf_attached(conn)) {
 		if (!lgr->is_smcd && conn->sndbuf_desc->is_vm) {
 			smcr_buf_unuse(conn->sndbuf_desc, false, lgr);
 		} else {
@@ -2734,3 +2734,7 @@ void smc_core_exit(void)
 	unregister_reboot_notifier(&smc_reboot_notifier);
 	smc_lgrs_shutdown();
 }
+
+#if IS_ENABLED(CONFIG_SMC_KUNIT_TEST)
+#include "smc_core_test.c"
+#endif

@@ -197,8 +197,6 @@ struct smc_buf_desc {
 					/* DMB token number */
 			dma_addr_t	dma_addr;
 					/* DMA address */
-			u8		is_attached;
-					/* sndbuf: the peer's DMB */
 		};
 	};
 };
@@ -431,6 +429,17 @@ static inline struct smc_connection *smc_lgr_find_conn(
 static inline bool smc_conn_lgr_valid(struct smc_connection *conn)
 {
 	return conn->lgr && conn->alert_token_local;
+}
+
+/* No-copy SMC-D: the send buffer is the peer's DMB (smcd_buf_attach()), so
+ * what is written there is in the peer's ring already and its space comes
+ * back with the peer's consumer cursor. A property of the connection, not
+ * of the buffer: no byte of an SMC-R buffer descriptor may read as it.
+ */
+static inline bool smc_conn_sndbuf_attached(struct smc_connection *conn)
+{
+	return conn->lgr && conn->lgr->is_smcd && conn->sndbuf_desc &&
+	       conn->sndbuf_desc == conn->peer_dmb_desc;
 }
 
 /*

@@ -315,7 +315,6 @@ int smc_ism_attach_dmb(struct smcd_dev *smcd, u64 token,
 	buf_desc->token = token;
 	buf_desc->cpu_addr = dmb.cpu_addr;
 	buf_desc->len = dmb.dmb_len;
-	buf_desc->is_attached = 1;
 	return 0;
 }
 

@@ -448,7 +448,7 @@ static int smcd_tx_rdma_writes(struct smc_connection *conn, size_t len,
 	/* no-copy: the data is in the peer's ring already, only the CDC
 	 * message moves
 	 */
-	if (conn->sndbuf_desc->is_attached)
+	if (smc_conn_sndbuf_attached(conn))
 		return 0;
 
 	for (dstchunk = 0; dstchunk < 2; dstchunk++) {
