@@ -655,6 +655,21 @@ out:
 	return rc;
 }
 
+/* A virtual SMC-D device that reaches itself (loopback): the peer is this
+ * kernel, both ends of every connection look up the one list of link
+ * groups of this device, and only SMC-Dv2 is spoken, which matches link
+ * groups without the VLAN. A decline with the first contact bit
+ * (SMC_CLC_DECL_SYNCERR: the peer did not find the link group we reused)
+ * can only have raced with that link group leaving the list, or be forged
+ * by a local process; either way it must not end the connections of
+ * everybody else on this system.
+ */
+static bool smc_clc_lgr_peer_is_local(struct smc_link_group *lgr)
+{
+	return lgr->is_smcd && smc_ism_is_virtual(lgr->smcd) &&
+	       lgr->peer_gid == lgr->smcd->local_gid;
+}
+
 /* Wait for data on the tcp-socket, analyze received data
  * Returns:
  * 0 if success and it was not a decline that we received.
@@ -764,7 +779,8 @@ int smc_clc_wait_msg(struct smc_sock *smc, void *buf, int buflen,
 		reason_code = SMC_CLC_DECL_PEERDECL;
 		smc->peer_diagnosis = ntohl(dclc->peer_diagnosis);
 		if ((dclc->hdr.typev2 & SMC_FIRST_CONTACT_MASK) &&
-		    smc->conn.lgr) {
+		    smc->conn.lgr &&
+		    !smc_clc_lgr_peer_is_local(smc->conn.lgr)) {
 			smc->conn.lgr->sync_err = 1;
 			smc_lgr_terminate_sched(smc->conn.lgr);
 		}

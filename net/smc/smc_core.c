@@ -644,6 +644,25 @@ void smc_lgr_cleanup_early(struct smc_link_group *lgr)
 
 	smc_lgr_list_head(lgr, &lgr_lock);
 	spin_lock_bh(lgr_lock);
+	/* A failed first contact ends its own connection only. SMC-R keeps
+	 * a new link group to itself until the handshake is done, an SMC-D
+	 * one is listed and reused from its CLC accept on, while the server
+	 * waits for the confirm (no smc_server_lgr_pending then). On a
+	 * virtual device every local connection shares it: those that joined
+	 * meanwhile stay, and the last to go frees it. Who joins takes
+	 * lgr_lock, so a link group found empty here stays so.
+	 */
+	if (lgr->is_smcd && smc_ism_is_virtual(lgr->smcd)) {
+		bool joined;
+
+		read_lock_bh(&lgr->conns_lock);
+		joined = lgr->conns_num;
+		read_unlock_bh(&lgr->conns_lock);
+		if (joined) {
+			spin_unlock_bh(lgr_lock);
+			return;
+		}
+	}
 	/* do not use this link group for new connections */
 	if (!list_empty(&lgr->list))
 		list_del_init(&lgr->list);
@@ -1204,8 +1223,11 @@ void smc_conn_free(struct smc_connection *conn)
 		goto lgr_put;
 
 	if (lgr->is_smcd) {
-		if (!list_empty(&lgr->list))
-			smc_ism_unset_conn(conn);
+		/* also when the link group is terminating: the send buffer
+		 * may go with smcd_buf_detach() below, so no signal may
+		 * start the receive path again
+		 */
+		smc_ism_unset_conn(conn);
 		tasklet_kill(&conn->rx_tsklet);
 	} else {
 		smc_cdc_wait_pend_tx_wr(conn);
@@ -2517,6 +2539,12 @@ int smcd_buf_attach(struct smc_sock *smc)
 	u64 ring_end;
 	int rc;
 
+	/* A peer that is this device itself shares our token space: naming
+	 * our own DMB would wire the connection to itself.
+	 */
+	if (conn->lgr->peer_gid == smcd->local_gid &&
+	    conn->peer_token == conn->rmb_desc->token)
+		return -EINVAL;
 	if (!smcd->ops->attach_dmb)
 		return 0;
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* KUnit tests of the SMC core's connection state: the no-copy send buffer,
- * smc_conn_sndbuf_attached().
+ * smc_conn_sndbuf_attached(), and what a failed first contact may end.
  *
  * Only an SMC-D connection whose send buffer is the peer's DMB has an
  * attached send buffer. No SMC-R state may read as one: an SMC-R send
@@ -15,6 +15,8 @@
 #include <linux/interrupt.h>
 #include <linux/stddef.h>
 #include <linux/string.h>
+
+#include "smc_tx.h"
 
 #define SMC_CORE_TEST_TOKEN	0x5a5a5a5a00000001ULL
 #define SMC_CORE_TEST_DMB_LEN	SMC_BUF_MIN_SIZE
@@ -242,6 +244,45 @@ static void smc_core_test_smcd_attached(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, smc_conn_sndbuf_attached(conn));
 }
 
+/* A peer that is this device itself naming our own DMB: refused, nothing
+ * attached (the connection would write into its own ring)
+ */
+static void smc_core_test_smcd_self_attach(struct kunit *test)
+{
+	struct smc_core_test *t = test->priv;
+	struct smc_sock *smc = smc_core_test_smcd_sock(test, true);
+	struct smc_connection *conn = &smc->conn;
+
+	conn->rmb_desc->token = SMC_CORE_TEST_TOKEN;
+	conn->lgr->peer_gid = t->smcd->local_gid;
+	KUNIT_EXPECT_EQ_MSG(test, smcd_buf_attach(smc), -EINVAL,
+			    "a connection attached its own DMB");
+	KUNIT_EXPECT_EQ(test, t->attached, 0);
+	KUNIT_EXPECT_PTR_EQ(test, conn->peer_dmb_desc, NULL);
+	KUNIT_EXPECT_PTR_EQ(test, conn->sndbuf_desc, NULL);
+}
+
+/* Nothing is written for a connection without the buffers its handshake
+ * gives it: no send buffer (no-copy, before the attach), or no attached
+ * peer DMB (copy mode); a killed one's abort message included
+ */
+static void smc_core_test_smcd_write_unattached(struct kunit *test)
+{
+	struct smc_sock *smc = smc_core_test_smcd_sock(test, true);
+	struct smc_connection *conn = &smc->conn;
+	struct smc_buf_desc *sndbuf;
+	char msg[8] = {};
+
+	KUNIT_EXPECT_EQ_MSG(test, smcd_tx_ism_write(conn, msg, sizeof(msg), 0, 1),
+			    -EPIPE, "written without a send buffer");
+
+	sndbuf = kunit_kzalloc(test, sizeof(*sndbuf), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, sndbuf);
+	conn->sndbuf_desc = sndbuf;
+	KUNIT_EXPECT_EQ_MSG(test, smcd_tx_ism_write(conn, msg, sizeof(msg), 0, 1),
+			    -EPIPE, "written into a DMB the handshake did not attach");
+}
+
 /* Copy mode: the peer's DMB is attached as its one writer, but the send
  * buffer is our own and move_data() copies from it
  */
@@ -269,11 +310,67 @@ static void smc_core_test_smcd_copy(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, conn->sndbuf_desc, sndbuf);
 }
 
+/* A failed first contact on SMC-D leaves a link group that others joined
+ * meanwhile alone; an empty one is terminated as before.
+ */
+static void smc_core_test_cleanup_early_joined(struct kunit *test)
+{
+	struct smc_core_test *t = test->priv;
+	struct smc_link_group *lgr;
+	struct workqueue_struct *wq;
+	int i;
+
+	lgr = kzalloc(sizeof(*lgr), GFP_KERNEL);	/* kfree()d by the core */
+	KUNIT_ASSERT_NOT_NULL(test, lgr);
+	wq = alloc_workqueue("kunit_lgr_tx", 0, 0);
+	if (!wq)
+		kfree(lgr);
+	KUNIT_ASSERT_NOT_NULL(test, wq);
+	lgr->tx_wq = wq;
+	lgr->is_smcd = 1;
+	lgr->smcd = t->smcd;
+	lgr->conns_all = RB_ROOT;
+	rwlock_init(&lgr->conns_lock);
+	for (i = 0; i < SMC_RMBE_SIZES; i++) {
+		INIT_LIST_HEAD(&lgr->sndbufs[i]);
+		INIT_LIST_HEAD(&lgr->rmbs[i]);
+	}
+	init_rwsem(&lgr->sndbufs_lock);
+	init_rwsem(&lgr->rmbs_lock);
+	INIT_DELAYED_WORK(&lgr->free_work, smc_lgr_free_work);
+	INIT_WORK(&lgr->terminate_work, smc_lgr_terminate_work);
+	/* ours, so that a termination does not free it under the test */
+	refcount_set(&lgr->refcnt, 2);
+	get_device(&t->smcd->dev);	/* put by smc_lgr_free() */
+	atomic_inc(&t->smcd->lgr_cnt);
+	spin_lock_bh(&t->smcd->lgr_lock);
+	list_add(&lgr->list, &t->smcd->lgr_list);
+	spin_unlock_bh(&t->smcd->lgr_lock);
+
+	/* the failed handshake's connection is gone, one that joined is not */
+	lgr->conns_num = 1;
+	smc_lgr_cleanup_early(lgr);
+	KUNIT_EXPECT_FALSE_MSG(test, lgr->terminating,
+			       "a failed first contact terminated the link group that another connection had joined");
+	KUNIT_EXPECT_FALSE_MSG(test, list_empty(&lgr->list),
+			       "the link group is no longer there for new connections");
+
+	/* nobody left: terminated and unlisted, as before */
+	lgr->conns_num = 0;
+	smc_lgr_cleanup_early(lgr);
+	KUNIT_EXPECT_TRUE(test, lgr->terminating);
+	KUNIT_EXPECT_TRUE(test, list_empty(&lgr->list));
+	smc_lgr_put(lgr);	/* the test's reference: frees it */
+}
+
 static struct kunit_case smc_core_test_cases[] = {
 	KUNIT_CASE(smc_core_test_smcr_second_link),
 	KUNIT_CASE(smc_core_test_smcr_never_attached),
 	KUNIT_CASE(smc_core_test_smcd_attached),
 	KUNIT_CASE(smc_core_test_smcd_copy),
+	KUNIT_CASE(smc_core_test_smcd_self_attach),
+	KUNIT_CASE(smc_core_test_smcd_write_unattached),
+	KUNIT_CASE(smc_core_test_cleanup_early_joined),
 	{}
 };
 

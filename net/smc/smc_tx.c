@@ -324,6 +324,16 @@ int smcd_tx_ism_write(struct smc_connection *conn, void *data, size_t len,
 {
 	int rc;
 
+	/* Only into the DMB that this connection's own handshake attached,
+	 * and only while it has it (smcd_buf_attach(), smcd_buf_detach()):
+	 * a connection killed with its link group before its handshake was
+	 * done, or after smc_conn_free(), has nothing to send its abort to,
+	 * in no-copy mode not even a send buffer.
+	 */
+	if (!conn->sndbuf_desc ||
+	    (conn->lgr->smcd->ops->attach_dmb && !conn->peer_dmb_desc))
+		return -EPIPE;
+
 	rc = smc_ism_write(conn->lgr->smcd, conn->peer_token,
 			   conn->peer_rmbe_idx, signal, conn->tx_off + offset,
 			   data, len);

@@ -133,6 +133,7 @@
 #define SMC_CLC_DECL_NOV2DEXT	0x03030005
 #define SMC_CLC_DECL_NOUEID	0x03030008
 #define SMC_CLC_DECL_VERSMISMAT	0x030c0000
+#define SMC_CLC_DECL_SYNCERR	0x04000000	/* sent with first contact */
 
 /* "SMCR" and "SMCD" in EBCDIC */
 static const __u8 ec_smcr[4] = { 0xe2, 0xd4, 0xc3, 0xd9 };
@@ -753,6 +754,18 @@ static void srv_stop(struct srv *s)
 		srv_conn_stop(&s->conns[i]);
 	close(s->lfd);
 	free(s);
+}
+
+/* forget the connections served so far: room for more */
+static void srv_reap(struct srv *s)
+{
+	int i;
+
+	pthread_mutex_lock(&s->lock);
+	for (i = 0; i < s->nconns; i++)
+		srv_conn_stop(&s->conns[i]);
+	s->nconns = 0;
+	pthread_mutex_unlock(&s->lock);
 }
 
 /*
@@ -1855,15 +1868,20 @@ FIXTURE_TEARDOWN(forged)
 	srv_stop(self->srv);
 }
 
+/* forge() names the server's own DMB, from its accept */
+#define FORGE_OWN_DMB	0
+
 /*
  * Forge a handshake whose confirm names @token as the client's DMB while
- * the victim streams. The forged connection must be declined, die or fall
- * back; whatever the server writes must not reach the victim.
+ * the victim streams (FORGE_OWN_DMB: the server's own DMB, from its
+ * accept). The forged connection must be declined, die or fall back;
+ * whatever the server writes must not reach the victim.
  */
 static void forge(struct __test_metadata *_metadata,
 		  struct _test_data_forged *self, __u64 token, __u32 rmbe_size,
 		  const char *what)
 {
+	bool own = token == FORGE_OWN_DMB;
 	struct clc_accept acc;
 	struct srv_conn *sc;
 	struct answer a;
@@ -1875,6 +1893,10 @@ static void forge(struct __test_metadata *_metadata,
 	build_proposal(&self->m, &self->lo, 1, 0);
 	send_msg(_metadata, self->fd, &self->m, self->m.len);
 	expect_accept(_metadata, self->fd, &self->lo, &acc);
+	if (own) {
+		token = acc.token;
+		rmbe_size = (16384 << acc.dmbe_size) - 32;
+	}
 	TH_LOG("accept: server DMB 0x%016llx; confirm names %s 0x%016llx",
 	       (unsigned long long)acc.token, what, (unsigned long long)token);
 
@@ -1912,6 +1934,12 @@ static void forge(struct __test_metadata *_metadata,
 		ASSERT_NE(NULL, sc) TH_LOG("no answer, and nothing accepted");
 		break;
 	}
+	/* a confirm naming the server's own DMB must not leave an SMC-D
+	 * connection wired to itself
+	 */
+	if (own && sc)
+		EXPECT_NE(SMC_DIAG_MODE_SMCD, sc->di.mode)
+			TH_LOG("the server's connection writes into its own DMB");
 	/* time for the greeting and for anything else the server sends */
 	usleep(500000);
 	if (sc)
@@ -1964,6 +1992,57 @@ TEST_F_TIMEOUT(forged, confirm_unknown_token, 120)
 	ASSERT_NE(token, self->v.s.token);
 	usleep(200000);
 	forge(_metadata, self, token, self->v.c.rmbe_size, "an unknown DMB");
+	victim_close(&self->v);
+	check_serving(_metadata, self->srv, NULL);
+}
+
+/* the server's own DMB: its connection would be wired to itself */
+TEST_F_TIMEOUT(forged, confirm_own_server_dmb, 120)
+{
+	if (self->skip)
+		return;
+	victim_start(_metadata, &self->v, variant->family, variant->addr);
+	usleep(200000);
+	forge(_metadata, self, FORGE_OWN_DMB, 0, "the server's own DMB");
+	victim_close(&self->v);
+	check_serving(_metadata, self->srv, NULL);
+}
+
+/*
+ * Take the accept, then decline with the first contact bit, as a client
+ * that did not find the link group would (SMC_CLC_DECL_SYNCERR). On
+ * loopback that link group is everybody's: the victim streams on, 100
+ * times over, and stays SMC-D.
+ */
+TEST_F_TIMEOUT(forged, decline_first_contact, 300)
+{
+	struct clc_accept acc;
+	struct answer a;
+	int i;
+
+	if (self->skip)
+		return;
+	victim_start(_metadata, &self->v, variant->family, variant->addr);
+	usleep(200000);
+	for (i = 0; i < 100; i++) {
+		self->fd = raw_open(_metadata, self->srv);
+		ASSERT_LE(0, self->fd);
+		build_proposal(&self->m, &self->lo, 1, 0);
+		send_msg(_metadata, self->fd, &self->m, self->m.len);
+		expect_accept(_metadata, self->fd, &self->lo, &acc);
+		build_decline(&self->m, 2, SMC_CLC_DECL_SYNCERR);
+		self->m.b[HDR_VERSION] = hdr_vt(2, CLC_FIRST_CONTACT, 0);
+		send_msg(_metadata, self->fd, &self->m, self->m.len);
+		/* the server fell back to TCP: its greeting comes */
+		read_answer(self->fd, ANSWER_MS, &a);
+		ASSERT_EQ(ANS_DATA, a.kind)
+			TH_LOG("attack %d: expected the greeting, got: %s", i,
+			       a.text);
+		close(self->fd);
+		self->fd = -1;
+		srv_reap(self->srv);
+	}
+	victim_check(_metadata, &self->v);
 	victim_close(&self->v);
 	check_serving(_metadata, self->srv, NULL);
 }
