@@ -2,7 +2,19 @@
 /*
  * smc_info: what smc-tools' "smcd info", "smcd device", "smcd linkgroup"
  * and "smcd stats" show, read the same way (SMC_GEN_NETLINK), for guests
- * and hosts without smc-tools.
+ * and hosts without smc-tools; also the SMC-R links ("smcr linkgroup
+ * show links") and the pnet table ("smc_pnet").
+ *
+ *   smc_info [all|info|device|linkgroup|stats]
+ *   smc_info links                  one line per SMC-R link, then
+ *                                   "smcr_links N"
+ *   smc_info pnet [show]            the pnet table
+ *   smc_info pnet add NAME eth DEV  a net device
+ *   smc_info pnet add NAME ib DEV [PORT]
+ *                                   an RDMA device port (default 1)
+ *   smc_info pnet del NAME          every entry of NAME
+ *
+ * Exit status: 0 ok, 1 a request failed (its error on stderr), 2 usage.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +84,59 @@ static int show_linkgroups(void)
 	return 0;
 }
 
+static int show_linkgroups_smcr(void)
+{
+	struct smcr_lgr_info lgrs[64];
+	int n, i;
+
+	n = smc_nl_get_lgr_smcr(lgrs, 64);
+	if (n < 0) {
+		fprintf(stderr, "SMC_NETLINK_GET_LGR_SMCR: %s\n", smc_lib_err);
+		return n;
+	}
+	printf("\nSMC-R link groups: %d\n", n);
+	for (i = 0; i < n; i++)
+		printf("  lgr %08x role %s type %s conns %u vlan %u pnetid %s v2 %u eid %s\n",
+		       lgrs[i].id, smc_lgr_role_str(lgrs[i].role),
+		       smcr_lgr_type_str(lgrs[i].type), lgrs[i].conns_num,
+		       lgrs[i].vlan_id,
+		       lgrs[i].pnetid[0] ? lgrs[i].pnetid : "-",
+		       lgrs[i].v2_ver,
+		       lgrs[i].neg_eid[0] ? lgrs[i].neg_eid : "-");
+	return 0;
+}
+
+/* one line per link, for the scripts: "lgr ID link ID ibdev DEV ..." */
+static int show_links(void)
+{
+	struct smcr_link_info links[SMC_MAX_LINKS];
+	char lgr[16];
+	int n, i;
+
+	n = smc_nl_get_links_smcr(links, SMC_MAX_LINKS);
+	if (n < 0) {
+		fprintf(stderr, "SMC_NETLINK_GET_LINK_SMCR: %s\n",
+			smc_lib_err);
+		return n;
+	}
+	for (i = 0; i < n; i++) {
+		struct smcr_link_info *k = &links[i];
+
+		if (k->has_lgr)
+			snprintf(lgr, sizeof(lgr), "%08x", k->lgr_id);
+		else
+			snprintf(lgr, sizeof(lgr), "-");
+		printf("lgr %s link %u ibdev %s port %u state %s conns %u",
+		       lgr, k->link_id, k->ib_dev[0] ? k->ib_dev : "-",
+		       k->ib_port, smcr_link_state_str(k->state), k->conn_cnt);
+		printf(" ifindex %u gid %s peer_gid %s\n", k->net_dev,
+		       k->gid[0] ? k->gid : "-",
+		       k->peer_gid[0] ? k->peer_gid : "-");
+	}
+	printf("smcr_links %d\n", n);
+	return 0;
+}
+
 static int show_stats(void)
 {
 	struct smcd_stats st = {};
@@ -94,18 +159,99 @@ static int show_stats(void)
 	return 0;
 }
 
+static int show_pnet(void)
+{
+	struct smc_pnet_entry pe[64];
+	int n, i;
+
+	n = smc_pnetid_list(pe, 64);
+	if (n < 0) {
+		fprintf(stderr, "SMC_PNETID_GET: %s\n", smc_lib_err);
+		return n;
+	}
+	for (i = 0; i < n; i++) {
+		if (pe[i].eth_name[0])
+			printf("pnet %s eth %s\n", pe[i].name, pe[i].eth_name);
+		if (pe[i].ib_name[0])
+			printf("pnet %s ib %s %u\n", pe[i].name, pe[i].ib_name,
+			       pe[i].ib_port);
+	}
+	printf("pnet_entries %d\n", n);
+	return 0;
+}
+
+static void die_usage(const char *prog)
+{
+	fprintf(stderr,
+		"usage: %s [all|info|device|linkgroup|stats|links]\n"
+		"       %s pnet [show]\n"
+		"       %s pnet add NAME eth DEV\n"
+		"       %s pnet add NAME ib DEV [PORT]\n"
+		"       %s pnet del NAME\n",
+		prog, prog, prog, prog, prog);
+	exit(2);
+}
+
+/* argv: "add" NAME eth DEV | "add" NAME ib DEV [PORT] | "del" NAME | show */
+static int pnet_cmd(const char *prog, int argc, char **argv)
+{
+	const char *cmd = argc > 0 ? argv[0] : "show";
+	int port = 0, rc;
+	char *end;
+
+	if (!strcmp(cmd, "show") && argc <= 1)
+		return show_pnet();
+	if (!strcmp(cmd, "del") && argc == 2) {
+		rc = smc_pnetid_del(argv[1]);
+	} else if (!strcmp(cmd, "add") && argc == 4 &&
+		   !strcmp(argv[2], "eth")) {
+		rc = smc_pnetid_add_eth(argv[1], argv[3]);
+	} else if (!strcmp(cmd, "add") && (argc == 4 || argc == 5) &&
+		   !strcmp(argv[2], "ib")) {
+		if (argc == 5) {
+			port = strtol(argv[4], &end, 0);
+			if (!*argv[4] || *end || port < 1 || port > 255)
+				die_usage(prog);
+		}
+		rc = smc_pnetid_add(argv[1], argv[3], port);
+	} else {
+		die_usage(prog);
+	}
+	if (rc) {
+		int i;
+
+		fprintf(stderr, "smc_info: pnet");
+		for (i = 0; i < argc; i++)
+			fprintf(stderr, " %s", argv[i]);
+		fprintf(stderr, ": %s (%d)\n", strerror(-rc), rc);
+	}
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	const char *what = argc > 1 ? argv[1] : "all";
+	bool all = !strcmp(what, "all");
 	int rc = 0;
 
-	if (!strcmp(what, "info") || !strcmp(what, "all"))
+	if (!strcmp(what, "pnet"))
+		return pnet_cmd(argv[0], argc - 2, argv + 2) ? 1 : 0;
+	if (argc > 2)
+		die_usage(argv[0]);
+	if (!strcmp(what, "links"))
+		return show_links() ? 1 : 0;
+	if (!all && strcmp(what, "info") && strcmp(what, "device") &&
+	    strcmp(what, "linkgroup") && strcmp(what, "stats"))
+		die_usage(argv[0]);
+	if (!strcmp(what, "info") || all)
 		rc |= show_info();
-	if (!strcmp(what, "device") || !strcmp(what, "all"))
+	if (!strcmp(what, "device") || all)
 		rc |= show_devices();
-	if (!strcmp(what, "linkgroup") || !strcmp(what, "all"))
+	if (!strcmp(what, "linkgroup") || all) {
 		rc |= show_linkgroups();
-	if (!strcmp(what, "stats") || !strcmp(what, "all"))
+		rc |= show_linkgroups_smcr();
+	}
+	if (!strcmp(what, "stats") || all)
 		rc |= show_stats();
 	return rc ? 1 : 0;
 }

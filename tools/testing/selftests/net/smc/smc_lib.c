@@ -8,6 +8,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -56,10 +57,25 @@ static int fill_sockaddr(int family, const char *addr, __u16 port,
 		*len = sizeof(*sin);
 	} else if (family == AF_INET6) {
 		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+		char buf[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
+		char *scope, *end;
 
+		if (snprintf(buf, sizeof(buf), "%s", addr) >= (int)sizeof(buf))
+			return -EINVAL;
+		/* link-local with its interface: fe80::1%eth0 or fe80::1%2 */
+		scope = strchr(buf, '%');
+		if (scope) {
+			*scope++ = 0;
+			sin6->sin6_scope_id = if_nametoindex(scope);
+			if (!sin6->sin6_scope_id) {
+				sin6->sin6_scope_id = strtoul(scope, &end, 10);
+				if (!*scope || *end || !sin6->sin6_scope_id)
+					return -EINVAL;
+			}
+		}
 		sin6->sin6_family = AF_INET6;
 		sin6->sin6_port = htons(port);
-		if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) != 1)
+		if (inet_pton(AF_INET6, buf, &sin6->sin6_addr) != 1)
 			return -EINVAL;
 		*len = sizeof(*sin6);
 	} else {
@@ -514,6 +530,26 @@ static void diag_parse(const struct nlmsghdr *nlh,
 		info->token = di.token;
 		info->peer_token = di.peer_token;
 	}
+	if (tb[SMC_DIAG_LGRINFO] &&
+	    nla_len(tb[SMC_DIAG_LGRINFO]) >=
+	    (int)sizeof(struct smc_diag_lgrinfo)) {
+		struct smc_diag_lgrinfo li;
+
+		memcpy(&li, nla_data(tb[SMC_DIAG_LGRINFO]), sizeof(li));
+		info->has_lgr = true;
+		info->role = li.role;
+		info->link_id = li.lnk[0].link_id;
+		info->ibport = li.lnk[0].ibport;
+		snprintf(info->ibname, sizeof(info->ibname), "%.*s",
+			 (int)sizeof(li.lnk[0].ibname),
+			 (const char *)li.lnk[0].ibname);
+		snprintf(info->ib_gid, sizeof(info->ib_gid), "%.*s",
+			 (int)sizeof(li.lnk[0].gid),
+			 (const char *)li.lnk[0].gid);
+		snprintf(info->ib_peer_gid, sizeof(info->ib_peer_gid), "%.*s",
+			 (int)sizeof(li.lnk[0].peer_gid),
+			 (const char *)li.lnk[0].peer_gid);
+	}
 }
 
 static int diag_cb(const struct nlmsghdr *nlh, void *arg)
@@ -552,6 +588,7 @@ static int diag_dump(struct diag_ctx *ctx)
 	r.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	r.req.diag_family = AF_SMC;
 	r.req.diag_ext = (1 << (SMC_DIAG_CONNINFO - 1)) |
+			 (1 << (SMC_DIAG_LGRINFO - 1)) |
 			 (1 << (SMC_DIAG_DMBINFO - 1));
 	rc = nl_request(NETLINK_SOCK_DIAG, &r.nlh, diag_cb, ctx);
 	if (rc)
@@ -627,6 +664,11 @@ void smc_diag_format(const struct smc_diag_info *info, char *buf, size_t len)
 			 (unsigned long long)info->peer_gid,
 			 (unsigned long long)info->token,
 			 (unsigned long long)info->peer_token);
+	else if (info->has_lgr && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - n,
+			 " link %u ibdev %s port %u gid %s peer_gid %s",
+			 info->link_id, info->ibname, info->ibport,
+			 info->ib_gid, info->ib_peer_gid);
 }
 
 /* ---- generic netlink ------------------------------------------------------ */
@@ -888,6 +930,191 @@ int smc_nl_get_lgr_smcd(struct smcd_lgr_info *lgrs, int max)
 	return ctx.count < max ? ctx.count : max;
 }
 
+/* the SMC_GEN_LGR_SMCR nest of a message into *l; false if there is none */
+static bool lgr_smcr_parse(const struct nlmsghdr *nlh, struct smcr_lgr_info *l)
+{
+	const struct nlattr *tb[SMC_NLA_LGR_R_MAX + 1];
+	const struct nlattr *v2[SMC_NLA_LGR_V2_MAX + 1];
+	const struct nlattr *r2[SMC_NLA_LGR_R_V2_MAX + 1];
+	const void *data;
+	int len;
+
+	if (!smc_nl_nest(nlh, SMC_GEN_LGR_SMCR, &data, &len))
+		return false;
+	memset(l, 0, sizeof(*l));
+	nla_parse(tb, SMC_NLA_LGR_R_MAX, data, len);
+	l->id = nla_get_uint_or0(tb[SMC_NLA_LGR_R_ID]);
+	l->role = nla_get_uint_or0(tb[SMC_NLA_LGR_R_ROLE]);
+	l->type = nla_get_uint_or0(tb[SMC_NLA_LGR_R_TYPE]);
+	l->vlan_id = nla_get_uint_or0(tb[SMC_NLA_LGR_R_VLAN_ID]);
+	l->conns_num = nla_get_uint_or0(tb[SMC_NLA_LGR_R_CONNS_NUM]);
+	l->net_cookie = nla_get_uint_or0(tb[SMC_NLA_LGR_R_NET_COOKIE]);
+	if (tb[SMC_NLA_LGR_R_BUF_TYPE]) {
+		l->has_buf_type = true;
+		l->buf_type = nla_get_uint(tb[SMC_NLA_LGR_R_BUF_TYPE]);
+	}
+	if (tb[SMC_NLA_LGR_R_PNETID])
+		nla_get_str(tb[SMC_NLA_LGR_R_PNETID], l->pnetid,
+			    sizeof(l->pnetid));
+	if (tb[SMC_NLA_LGR_R_V2_COMMON]) {
+		l->has_v2 = true;
+		nla_parse(v2, SMC_NLA_LGR_V2_MAX,
+			  nla_data(tb[SMC_NLA_LGR_R_V2_COMMON]),
+			  nla_len(tb[SMC_NLA_LGR_R_V2_COMMON]));
+		l->v2_ver = nla_get_uint_or0(v2[SMC_NLA_LGR_V2_VER]);
+		l->v2_rel = nla_get_uint_or0(v2[SMC_NLA_LGR_V2_REL]);
+		if (v2[SMC_NLA_LGR_V2_NEG_EID])
+			nla_get_str(v2[SMC_NLA_LGR_V2_NEG_EID], l->neg_eid,
+				    sizeof(l->neg_eid));
+		if (v2[SMC_NLA_LGR_V2_PEER_HOST])
+			nla_get_str(v2[SMC_NLA_LGR_V2_PEER_HOST],
+				    l->peer_host, sizeof(l->peer_host));
+	}
+	if (tb[SMC_NLA_LGR_R_V2]) {
+		nla_parse(r2, SMC_NLA_LGR_R_V2_MAX,
+			  nla_data(tb[SMC_NLA_LGR_R_V2]),
+			  nla_len(tb[SMC_NLA_LGR_R_V2]));
+		if (r2[SMC_NLA_LGR_R_V2_DIRECT]) {
+			l->has_direct = true;
+			l->direct = nla_get_uint(r2[SMC_NLA_LGR_R_V2_DIRECT]);
+		}
+	}
+	return true;
+}
+
+static int lgr_smcr_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct list_ctx *ctx = arg;
+	struct smcr_lgr_info l;
+
+	if (!lgr_smcr_parse(nlh, &l))
+		return 0;
+	if (ctx->count < ctx->max)
+		((struct smcr_lgr_info *)ctx->items)[ctx->count] = l;
+	ctx->count++;
+	return 0;
+}
+
+int smc_nl_get_lgr_smcr(struct smcr_lgr_info *lgrs, int max)
+{
+	struct list_ctx ctx = { .items = lgrs, .max = max };
+	int rc;
+
+	rc = smc_nl_dump(SMC_NETLINK_GET_LGR_SMCR, lgr_smcr_cb, &ctx);
+	if (rc)
+		return rc;
+	return ctx.count < max ? ctx.count : max;
+}
+
+struct link_ctx {
+	struct list_ctx list;
+	bool has_lgr;
+	__u32 lgr_id;		/* of the last link group message */
+};
+
+/*
+ * The GET_LINK_SMCR dump is, per link group, one SMC_GEN_LGR_SMCR message
+ * and then one SMC_GEN_LINK_SMCR message per usable link; the link
+ * messages do not carry the link group id.
+ */
+static int link_smcr_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	const struct nlattr *tb[SMC_NLA_LINK_MAX + 1];
+	struct link_ctx *ctx = arg;
+	struct smcr_link_info *k;
+	struct smcr_lgr_info l;
+	const void *data;
+	int len;
+
+	if (lgr_smcr_parse(nlh, &l)) {
+		ctx->has_lgr = true;
+		ctx->lgr_id = l.id;
+		return 0;
+	}
+	if (!smc_nl_nest(nlh, SMC_GEN_LINK_SMCR, &data, &len))
+		return 0;
+	if (ctx->list.count >= ctx->list.max) {
+		ctx->list.count++;
+		return 0;
+	}
+	k = (struct smcr_link_info *)ctx->list.items + ctx->list.count++;
+	memset(k, 0, sizeof(*k));
+	k->has_lgr = ctx->has_lgr;
+	k->lgr_id = ctx->lgr_id;
+	nla_parse(tb, SMC_NLA_LINK_MAX, data, len);
+	k->link_id = nla_get_uint_or0(tb[SMC_NLA_LINK_ID]);
+	k->ib_port = nla_get_uint_or0(tb[SMC_NLA_LINK_IB_PORT]);
+	k->state = nla_get_uint_or0(tb[SMC_NLA_LINK_STATE]);
+	k->conn_cnt = nla_get_uint_or0(tb[SMC_NLA_LINK_CONN_CNT]);
+	k->net_dev = nla_get_uint_or0(tb[SMC_NLA_LINK_NET_DEV]);
+	k->link_uid = nla_get_uint_or0(tb[SMC_NLA_LINK_UID]);
+	k->peer_link_uid = nla_get_uint_or0(tb[SMC_NLA_LINK_PEER_UID]);
+	if (tb[SMC_NLA_LINK_IB_DEV])
+		nla_get_str(tb[SMC_NLA_LINK_IB_DEV], k->ib_dev,
+			    sizeof(k->ib_dev));
+	if (tb[SMC_NLA_LINK_GID])
+		nla_get_str(tb[SMC_NLA_LINK_GID], k->gid, sizeof(k->gid));
+	if (tb[SMC_NLA_LINK_PEER_GID])
+		nla_get_str(tb[SMC_NLA_LINK_PEER_GID], k->peer_gid,
+			    sizeof(k->peer_gid));
+	return 0;
+}
+
+int smc_nl_get_links_smcr(struct smcr_link_info *links, int max)
+{
+	struct link_ctx ctx = { .list = { .items = links, .max = max } };
+	int rc;
+
+	rc = smc_nl_dump(SMC_NETLINK_GET_LINK_SMCR, link_smcr_cb, &ctx);
+	if (rc)
+		return rc;
+	return ctx.list.count < max ? ctx.list.count : max;
+}
+
+/* enum smc_link_state, enum smc_lgr_type, enum smc_lgr_role (smc_core.h) */
+const char *smcr_link_state_str(__u32 state)
+{
+	switch (state) {
+	case 0:
+		return "UNUSED";
+	case 1:
+		return "INACTIVE";
+	case 2:
+		return "ACTIVATING";
+	case 3:
+		return "ACTIVE";
+	}
+	return "UNKNOWN";
+}
+
+const char *smcr_lgr_type_str(__u8 type)
+{
+	switch (type) {
+	case 0:
+		return "NONE";
+	case 1:
+		return "SINGLE";
+	case 2:
+		return "SYMMETRIC";
+	case 3:
+		return "ASYMMETRIC_PEER";
+	case 4:
+		return "ASYMMETRIC_LOCAL";
+	}
+	return "UNKNOWN";
+}
+
+const char *smc_lgr_role_str(__u8 role)
+{
+	switch (role) {
+	case 0:
+		return "CLNT";
+	case 1:
+		return "SERV";
+	}
+	return "UNKNOWN";
+}
+
 static int ueid_cb(const struct nlmsghdr *nlh, void *arg)
 {
 	const struct nlattr *tb[SMC_NLA_EID_TABLE_MAX + 1];
@@ -1045,40 +1272,58 @@ bool smc_lo_module_present(void)
 
 /* ---- SMC_PNETID family ------------------------------------------------------ */
 
-int smc_pnetid_add(const char *pnet_name, const char *ib_name, int ib_port)
+/*
+ * One SMC_PNETID request. Names that are NULL (and ib_port <= 0) are left
+ * out. Returns the kernel's ack (0 or -errno), or -errno of its own.
+ */
+static int pnetid_request(int cmd, const char *pnet_name,
+			  const char *eth_name, const char *ib_name,
+			  int ib_port)
 {
 	struct genl_req r;
 	__u8 port = ib_port;
-	int family;
+	int family, rc;
 
 	family = genl_resolve_family(SMCR_GENL_FAMILY_NAME);
 	if (family < 0)
 		return family;
-	genl_req_init(&r, family, SMC_PNETID_ADD, SMCR_GENL_FAMILY_VERSION,
-		      NLM_F_ACK);
-	nla_put_str(&r.nlh, sizeof(r), SMC_PNETID_NAME, pnet_name);
-	nla_put_str(&r.nlh, sizeof(r), SMC_PNETID_IBNAME, ib_name);
-	if (ib_port > 0)
-		nla_put(&r.nlh, sizeof(r), SMC_PNETID_IBPORT, &port, 1);
+	genl_req_init(&r, family, cmd, SMCR_GENL_FAMILY_VERSION, NLM_F_ACK);
+	rc = nla_put_str(&r.nlh, sizeof(r), SMC_PNETID_NAME, pnet_name);
+	if (!rc && eth_name)
+		rc = nla_put_str(&r.nlh, sizeof(r), SMC_PNETID_ETHNAME,
+				 eth_name);
+	if (!rc && ib_name)
+		rc = nla_put_str(&r.nlh, sizeof(r), SMC_PNETID_IBNAME,
+				 ib_name);
+	if (!rc && ib_name && ib_port > 0)
+		rc = nla_put(&r.nlh, sizeof(r), SMC_PNETID_IBPORT, &port, 1);
+	if (rc) {
+		set_err("SMC_PNETID request: names too long");
+		return rc;
+	}
 	return nl_request(NETLINK_GENERIC, &r.nlh, NULL, NULL);
+}
+
+int smc_pnetid_add(const char *pnet_name, const char *ib_name, int ib_port)
+{
+	return pnetid_request(SMC_PNETID_ADD, pnet_name, NULL, ib_name,
+			      ib_port);
+}
+
+int smc_pnetid_add_eth(const char *pnet_name, const char *eth_name)
+{
+	return pnetid_request(SMC_PNETID_ADD, pnet_name, eth_name, NULL, 0);
 }
 
 int smc_pnetid_del(const char *pnet_name)
 {
-	struct genl_req r;
-	int family;
-
-	family = genl_resolve_family(SMCR_GENL_FAMILY_NAME);
-	if (family < 0)
-		return family;
-	genl_req_init(&r, family, SMC_PNETID_DEL, SMCR_GENL_FAMILY_VERSION,
-		      NLM_F_ACK);
-	nla_put_str(&r.nlh, sizeof(r), SMC_PNETID_NAME, pnet_name);
-	return nl_request(NETLINK_GENERIC, &r.nlh, NULL, NULL);
+	return pnetid_request(SMC_PNETID_DEL, pnet_name, NULL, NULL, 0);
 }
 
 struct pnet_ctx {
-	const char *name;
+	const char *name;	/* count only entries of this pnet name */
+	struct smc_pnet_entry *items;
+	int max;
 	int count;
 };
 
@@ -1086,7 +1331,7 @@ static int pnet_cb(const struct nlmsghdr *nlh, void *arg)
 {
 	const struct nlattr *tb[SMC_PNETID_MAX + 1];
 	struct pnet_ctx *ctx = arg;
-	char name[SMC_PNETID_LEN + 8];
+	struct smc_pnet_entry e;
 	const void *attrs;
 	int len;
 
@@ -1096,15 +1341,31 @@ static int pnet_cb(const struct nlmsghdr *nlh, void *arg)
 	nla_parse(tb, SMC_PNETID_MAX, attrs, len);
 	if (!tb[SMC_PNETID_NAME])
 		return 0;
-	nla_get_str(tb[SMC_PNETID_NAME], name, sizeof(name));
-	if (!strcasecmp(name, ctx->name))
-		ctx->count++;
+	memset(&e, 0, sizeof(e));
+	nla_get_str(tb[SMC_PNETID_NAME], e.name, sizeof(e.name));
+	if (ctx->name && strcasecmp(e.name, ctx->name))
+		return 0;
+	/* the kernel sends "n/a" (and port 0xff) for the other kind */
+	if (tb[SMC_PNETID_ETHNAME])
+		nla_get_str(tb[SMC_PNETID_ETHNAME], e.eth_name,
+			    sizeof(e.eth_name));
+	if (!strcmp(e.eth_name, "n/a"))
+		e.eth_name[0] = 0;
+	if (tb[SMC_PNETID_IBNAME])
+		nla_get_str(tb[SMC_PNETID_IBNAME], e.ib_name,
+			    sizeof(e.ib_name));
+	if (!strcmp(e.ib_name, "n/a"))
+		e.ib_name[0] = 0;
+	else
+		e.ib_port = nla_get_uint_or0(tb[SMC_PNETID_IBPORT]);
+	if (ctx->items && ctx->count < ctx->max)
+		ctx->items[ctx->count] = e;
+	ctx->count++;
 	return 0;
 }
 
-int smc_pnetid_count(const char *pnet_name)
+static int pnetid_dump(struct pnet_ctx *ctx)
 {
-	struct pnet_ctx ctx = { .name = pnet_name };
 	struct genl_req r;
 	int family, rc;
 
@@ -1113,8 +1374,24 @@ int smc_pnetid_count(const char *pnet_name)
 		return family;
 	genl_req_init(&r, family, SMC_PNETID_GET, SMCR_GENL_FAMILY_VERSION,
 		      NLM_F_DUMP);
-	rc = nl_request(NETLINK_GENERIC, &r.nlh, pnet_cb, &ctx);
-	return rc ? rc : ctx.count;
+	rc = nl_request(NETLINK_GENERIC, &r.nlh, pnet_cb, ctx);
+	return rc ? rc : ctx->count;
+}
+
+int smc_pnetid_count(const char *pnet_name)
+{
+	struct pnet_ctx ctx = { .name = pnet_name };
+
+	return pnetid_dump(&ctx);
+}
+
+int smc_pnetid_list(struct smc_pnet_entry *entries, int max)
+{
+	struct pnet_ctx ctx = { .items = entries, .max = max };
+	int rc;
+
+	rc = pnetid_dump(&ctx);
+	return rc < max ? rc : max;
 }
 
 /* ---- verifiable data streams ------------------------------------------- */

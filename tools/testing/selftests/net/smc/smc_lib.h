@@ -95,6 +95,13 @@ struct smc_diag_info {
 	__u64 peer_gid;
 	__u64 token;
 	__u64 peer_token;
+	bool has_lgr;		/* SMC_DIAG_LGRINFO (SMC-R) */
+	__u8 role;		/* 0 client, 1 server */
+	__u8 link_id;
+	__u8 ibport;
+	char ibname[64];
+	char ib_gid[48];
+	char ib_peer_gid[48];
 };
 
 /* 0 if AF_SMC sock_diag answers a dump, -errno otherwise */
@@ -113,7 +120,10 @@ int smc_diag_query_fd(int fd, struct smc_diag_info *info);
 int smc_diag_dump_all(int (*cb)(const struct smc_diag_info *info, void *arg),
 		      void *arg);
 const char *smc_mode_str(int mode);
-/* one line summary: "mode SMCD fallback_rsn 0x... peer_diag 0x... gid ..." */
+/*
+ * one line summary: "mode SMCD fallback_rsn 0x... peer_diag 0x... gid ..."
+ * (SMC-D) or "... link N ibdev DEV port P" (SMC-R)
+ */
 void smc_diag_format(const struct smc_diag_info *info, char *buf, size_t len);
 
 /* ---- generic netlink ------------------------------------------------------ */
@@ -174,9 +184,57 @@ struct smcd_stats {
 	__u64 rx_bytes, tx_bytes, rx_cnt, tx_cnt;
 };
 
+/* SMC-R link group (SMC_NETLINK_GET_LGR_SMCR) */
+struct smcr_lgr_info {
+	__u32 id;
+	__u8 role;		/* 0 client, 1 server */
+	__u8 type;		/* enum smc_lgr_type, see smcr_lgr_type_str() */
+	__u8 vlan_id;
+	bool has_buf_type;
+	__u8 buf_type;
+	__u32 conns_num;
+	__u64 net_cookie;
+	char pnetid[32];
+	bool has_v2;		/* SMC_NLA_LGR_R_V2_COMMON */
+	__u8 v2_ver;
+	__u8 v2_rel;
+	char neg_eid[64];
+	char peer_host[64];
+	bool has_direct;	/* SMC_NLA_LGR_R_V2 */
+	__u8 direct;
+};
+
+/*
+ * SMC-R link (SMC_NETLINK_GET_LINK_SMCR). The kernel sends each link
+ * group (GET_LGR_SMCR message) followed by its usable links; lgr_id is
+ * the id of that link group (has_lgr false if none preceded the link).
+ */
+struct smcr_link_info {
+	bool has_lgr;
+	__u32 lgr_id;
+	__u8 link_id;
+	char ib_dev[64];
+	__u8 ib_port;
+	__u32 state;		/* enum smc_link_state, smcr_link_state_str() */
+	__u32 conn_cnt;
+	__u32 net_dev;		/* ifindex */
+	__u32 link_uid;
+	__u32 peer_link_uid;
+	char gid[48];
+	char peer_gid[48];
+};
+
+#define SMC_MAX_LINKS	64
+
 /* each returns the number of entries (>= 0) or -errno */
 int smc_nl_get_dev_smcd(struct smcd_dev_info *devs, int max);
 int smc_nl_get_lgr_smcd(struct smcd_lgr_info *lgrs, int max);
+int smc_nl_get_lgr_smcr(struct smcr_lgr_info *lgrs, int max);
+int smc_nl_get_links_smcr(struct smcr_link_info *links, int max);
+/* "ACTIVE", "SYMMETRIC", "SERV", ...; "UNKNOWN" for other values */
+const char *smcr_link_state_str(__u32 state);
+const char *smcr_lgr_type_str(__u8 type);
+const char *smc_lgr_role_str(__u8 role);
 int smc_nl_dump_ueid(char ueids[][64], int max);
 /* each returns 0 or -errno */
 int smc_nl_dump_seid(struct smc_seid_info *seid);
@@ -192,11 +250,27 @@ int smc_lo_find(struct smcd_dev_info *dev);
 /* true if the smc_loopback module (or built-in code) is present */
 bool smc_lo_module_present(void);
 
-/* SMC_PNETID family; each returns 0 or the -errno of the kernel's ack */
+/*
+ * SMC_PNETID family; each returns 0 or the -errno of the kernel's ack.
+ * smc_pnetid_add: an RDMA device port (ib_port <= 0: the kernel's
+ * default, port 1); smc_pnetid_add_eth: a net device.
+ */
 int smc_pnetid_add(const char *pnet_name, const char *ib_name, int ib_port);
+int smc_pnetid_add_eth(const char *pnet_name, const char *eth_name);
 int smc_pnetid_del(const char *pnet_name);
 /* number of pnet table entries with this pnet name (>= 0) or -errno */
 int smc_pnetid_count(const char *pnet_name);
+
+/* one pnet table entry: a net device (eth_name) or an RDMA device port */
+struct smc_pnet_entry {
+	char name[SMC_PNETID_LEN + 8];
+	char eth_name[32];	/* "" for an RDMA device entry */
+	char ib_name[64];	/* "" for a net device entry */
+	__u8 ib_port;
+};
+
+/* the pnet table of this namespace: number of entries (>= 0) or -errno */
+int smc_pnetid_list(struct smc_pnet_entry *entries, int max);
 
 /* ---- verifiable data streams ------------------------------------------- */
 

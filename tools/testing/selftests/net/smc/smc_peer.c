@@ -5,7 +5,12 @@
  * The server accepts N connections, the client opens N; every connection
  * then carries a verifiable pattern stream in both directions at once.
  * Each end prints, per connection, the mode sock_diag reports for its
- * socket and the result of the transfer, and checks the mode against -e.
+ * socket and the result of the transfer, and checks the mode against -e
+ * (SMC-D, SMC-D over loopback-ism, SMC-R, TCP fallback) or -F (a TCP
+ * fallback with this decline reason, e.g. 0x03030000 SMC_CLC_DECL_NOSMCDEV,
+ * as the local fallback reason or as the peer's diagnosis).
+ * Both ends can run on different hosts: -a is the server's bind address
+ * (0.0.0.0 or :: for any) and the address the client connects to.
  * For fault tests an end can instead receive until EOF before it sends
  * (-H, the peer half-closes first) or close every connection abortively
  * (SO_LINGER 0) in the middle of the transfer (-R).
@@ -39,7 +44,9 @@
 
 #define MAX_CONNS	256
 
-enum expect { EXPECT_ANY, EXPECT_SMCD, EXPECT_LOOPBACK, EXPECT_TCP };
+enum expect {
+	EXPECT_ANY, EXPECT_SMCD, EXPECT_LOOPBACK, EXPECT_SMCR, EXPECT_TCP,
+};
 
 static struct {
 	bool server;
@@ -51,6 +58,9 @@ static struct {
 	__u64 bytes;
 	int duration;
 	enum expect expect;
+	bool fallback_set;	/* -F */
+	__u32 fallback_code;
+	bool family_set;	/* -4 or -6 given */
 	const char *ready_file;
 	int wait;
 	__u64 seed;
@@ -84,14 +94,21 @@ static void die_usage(const char *prog)
 {
 	fprintf(stderr,
 		"usage: %s server|client [-4|-6] [-a ADDR] -p PORT [-T] [-n CONNS]\n"
-		"          [-b BYTES[K|M|G] | -d SECONDS] [-e any|smcd|loopback|tcp]\n"
+		"          [-b BYTES[K|M|G] | -d SECONDS]\n"
+		"          [-e any|smcd|loopback|smcr|tcp] [-F CODE]\n"
 		"          [-r READY_FILE] [-w SECONDS] [-s SEED] [-H] [-R SECONDS]\n"
 		"          [-X OFFSET]\n"
+		"  -a  server: address to bind (0.0.0.0 or :: for any), client:\n"
+		"      address to connect to (default 127.0.0.1 or ::1; an\n"
+		"      IPv6 address implies -6, fe80::1%%eth0 for link-local)\n"
 		"  -T  plain TCP socket instead of AF_SMC\n"
 		"  -b  bytes per direction and connection (default 1M)\n"
 		"  -d  stream for SECONDS instead, receiver verifies until EOF\n"
 		"  -e  mode every connection must have (loopback: SMCD with\n"
 		"      peer GID == local GID)\n"
+		"  -F  every connection must be a TCP fallback (implies -e tcp)\n"
+		"      with fallback reason CODE (hex or decimal) on this end,\n"
+		"      or with peer diagnosis CODE\n"
 		"  -r  server: create READY_FILE once listening\n"
 		"  -w  client: retry refused connects, server: accept timeout\n"
 		"  -H  receive until EOF before sending (the peer half-closes)\n"
@@ -115,13 +132,15 @@ static void parse_args(int argc, char **argv)
 	else if (strcmp(argv[1], "client"))
 		die_usage(argv[0]);
 	optind = 2;
-	while ((c = getopt(argc, argv, "46a:p:Tn:b:d:e:r:w:s:HR:X:")) != -1) {
+	while ((c = getopt(argc, argv, "46a:p:Tn:b:d:e:F:r:w:s:HR:X:")) != -1) {
 		switch (c) {
 		case '4':
 			opt.family = AF_INET;
+			opt.family_set = true;
 			break;
 		case '6':
 			opt.family = AF_INET6;
+			opt.family_set = true;
 			break;
 		case 'a':
 			opt.addr = optarg;
@@ -148,11 +167,25 @@ static void parse_args(int argc, char **argv)
 				opt.expect = EXPECT_SMCD;
 			else if (!strcmp(optarg, "loopback"))
 				opt.expect = EXPECT_LOOPBACK;
+			else if (!strcmp(optarg, "smcr"))
+				opt.expect = EXPECT_SMCR;
 			else if (!strcmp(optarg, "tcp"))
 				opt.expect = EXPECT_TCP;
 			else
 				die_usage(argv[0]);
 			break;
+		case 'F': {
+			unsigned long long v;
+			char *end;
+
+			errno = 0;
+			v = strtoull(optarg, &end, 0);
+			if (!*optarg || *end || errno || v > 0xffffffffULL)
+				die_usage(argv[0]);
+			opt.fallback_set = true;
+			opt.fallback_code = v;
+			break;
+		}
 		case 'r':
 			opt.ready_file = optarg;
 			break;
@@ -177,8 +210,14 @@ static void parse_args(int argc, char **argv)
 	}
 	if (optind != argc || opt.port <= 0 || opt.port > 65535 ||
 	    opt.conns < 1 || opt.conns > MAX_CONNS || opt.abort_after < 0 ||
-	    (opt.abort_after && (opt.half || opt.duration)))
+	    (opt.abort_after && (opt.half || opt.duration)) ||
+	    (opt.fallback_set && (opt.kind == SMC_KIND_TCP ||
+				  (opt.expect != EXPECT_ANY &&
+				   opt.expect != EXPECT_TCP))))
 		die_usage(argv[0]);
+	/* -a 2001:db8::1 without -6 */
+	if (opt.addr && !opt.family_set && strchr(opt.addr, ':'))
+		opt.family = AF_INET6;
 	if (!opt.addr)
 		opt.addr = opt.family == AF_INET6 ? "::1" : "127.0.0.1";
 }
@@ -200,7 +239,8 @@ static int check_mode(struct conn *c)
 	if (rc != 1) {
 		printf("smc_peer: %s conn %d port %d: no sock_diag entry: %s\n",
 		       role(), c->id, c->client_port, smc_lib_err);
-		return opt.expect == EXPECT_ANY ? EXIT_OK : EXIT_FAIL;
+		return opt.expect == EXPECT_ANY && !opt.fallback_set ?
+		       EXIT_OK : EXIT_FAIL;
 	}
 	smc_diag_format(&di, line, sizeof(line));
 	printf("smc_peer: %s conn %d port %d: %s\n", role(), c->id,
@@ -216,6 +256,9 @@ static int check_mode(struct conn *c)
 		ok = di.mode == SMC_DIAG_MODE_SMCD && di.has_dmb &&
 		     di.my_gid && di.my_gid == di.peer_gid;
 		break;
+	case EXPECT_SMCR:
+		ok = di.mode == SMC_DIAG_MODE_SMCR;
+		break;
 	case EXPECT_TCP:
 		ok = di.mode == SMC_DIAG_MODE_FALLBACK_TCP;
 		break;
@@ -223,6 +266,14 @@ static int check_mode(struct conn *c)
 	if (!ok) {
 		printf("smc_peer: %s conn %d: FAIL: unexpected mode\n", role(),
 		       c->id);
+		return EXIT_FAIL;
+	}
+	if (opt.fallback_set &&
+	    (di.mode != SMC_DIAG_MODE_FALLBACK_TCP || !di.has_fallback ||
+	     (di.fallback_rsn != opt.fallback_code &&
+	      di.peer_diagnosis != opt.fallback_code))) {
+		printf("smc_peer: %s conn %d: FAIL: no TCP fallback with reason 0x%08x\n",
+		       role(), c->id, opt.fallback_code);
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;
@@ -431,7 +482,8 @@ int main(int argc, char **argv)
 			       strerror(err));
 			return EXIT_SKIP;
 		}
-		if (opt.expect != EXPECT_ANY && smc_diag_check()) {
+		if ((opt.expect != EXPECT_ANY || opt.fallback_set) &&
+		    smc_diag_check()) {
 			printf("smc_peer: %s\n", smc_lib_err);
 			return EXIT_SKIP;
 		}
