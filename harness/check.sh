@@ -7,6 +7,8 @@ set -euo pipefail
 
 # Guest flavours: our kernels, and "stock" (Debian's kernel image with the
 # series' out-of-tree modules). CHECK_STEPS: the stages run before them.
+# After each flavour, a two-guest SMC-R pair (harness/smcr.sh; CHECK_SMCR=
+# leaves them out).
 flavours=${CHECK_FLAVOURS:-x86_64 debug stock}
 steps=${CHECK_STEPS-lint kunit}
 R=$CACHE/results.txt
@@ -71,6 +73,20 @@ for fl in $flavours; do
 		sed "s/^RESULT /RESULT $fl:/" | tee -a "$R"
 	if [ $rc -ne 0 ]; then
 		record "$fl:guest" FAIL
+	fi
+	# SMC-R over soft-RoCE between two guests: series kernels with each
+	# other (debug: KASAN on one end), and against Debian's own kernel.
+	if [ -n "${CHECK_SMCR-1}" ]; then
+		case $fl in
+		x86_64) pair=(x86_64 x86_64) ;;
+		debug) pair=(debug x86_64) ;;
+		stock) pair=(x86_64 stock) ;;
+		*) pair=() ;;
+		esac
+		if [ ${#pair[@]} -eq 2 ]; then
+			log "SMC-R between two guests: ${pair[0]} and ${pair[1]}"
+			step "smcr-${pair[0]}+${pair[1]}" "$HARNESS/smcr.sh" "${pair[@]}"
+		fi
 	fi
 	log "$fl stage took $(( $(date +%s) - tf ))s"
 done

@@ -5,7 +5,10 @@
 # and return the job's exit status. A guest that does not finish in time
 # is killed and counted as a failure.
 #
-# usage: guest.sh FLAVOUR JOB_SCRIPT [LOG]    (env: GUEST_TIMEOUT, GUEST_MEM)
+# usage: guest.sh FLAVOUR JOB_SCRIPT [LOG]
+# env:   GUEST_TIMEOUT, GUEST_MEM; GUEST_NAME (a second guest of the same
+#        flavour at once: its own initramfs), GUEST_QEMU_ARGS (extra QEMU
+#        options, e.g. the NICs of a two-guest test)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -20,7 +23,7 @@ kimg=$B/arch/x86/boot/bzImage
 [ -f "$kimg" ] || die "no $flavour kernel built: run 'make build' (stock: harness/stock.sh)"
 krel=$(ls "$B/modroot/lib/modules")
 
-stage=$B/initramfs
+stage=$B/initramfs${GUEST_NAME:+-$GUEST_NAME}
 rm -rf "$stage"
 mkdir -p "$stage"/{bin,sbin,dev,proc,sys,tmp,etc,lib,lib64,usr/bin,usr/sbin,selftests}
 cp /bin/busybox "$stage/bin/busybox"
@@ -49,10 +52,11 @@ for tool in bash ip ${GUEST_TOOLS:-}; do
 	done
 done
 
-(cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) >"$B/initramfs.cpio.gz"
+(cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) >"$stage.cpio.gz"
 
+# shellcheck disable=SC2206 # GUEST_QEMU_ARGS: options split on blanks
 qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m "$mem"
-	-kernel "$kimg" -initrd "$B/initramfs.cpio.gz"
+	-kernel "$kimg" -initrd "$stage.cpio.gz" ${GUEST_QEMU_ARGS:-}
 	-append "console=ttyS0 panic=-1 loglevel=4 ${GUEST_APPEND:-}"
 	-display none -no-reboot)
 if [ -n "${GUEST_INTERACTIVE:-}" ]; then
@@ -67,7 +71,7 @@ log "booting $flavour guest ($krel, TCG, 2 vCPUs, $mem; log: $logf)"
 set +e
 timeout --foreground -k 10 "$timeout_s" \
 	"${qemu[@]}" -serial stdio -monitor none </dev/null 2>&1 |
-	tr -d '\r' | tee "$logf" | grep --line-buffered "${show[@]}" | sed -u 's/^/  guest: /'
+	sed -u 's/\r$//' | tee "$logf" | grep --line-buffered "${show[@]}" | sed -u 's/^/  guest: /'
 qrc=${PIPESTATUS[0]}
 set -e
 rc=$(sed -n 's/^@@GUEST-EXIT@@ \([0-9]*\)$/\1/p' "$logf" | tail -n 1)

@@ -30,7 +30,9 @@ PKGS=("linux-image-$REL=$STOCK_VERSION"
       "linux-kbuild-6.1=$STOCK_KBUILD_VERSION")
 # Stock modules the tests load or the kernel auto-loads (veth for netns,
 # the inet/tcp sock_diag handlers), besides smc's own dependencies.
-GUEST_MODS=(smc smc_diag smc_loopback veth inet_diag tcp_diag udp_diag)
+# rdma_rxe and virtio-net for the two-guest SMC-R test (harness/smcr.sh).
+GUEST_MODS=(smc smc_diag smc_loopback veth inet_diag tcp_diag udp_diag
+	    rdma_rxe crc32_generic virtio_net virtio_pci)
 
 fetch() {
 	[ -f "$SD/.extracted" ] && return 0

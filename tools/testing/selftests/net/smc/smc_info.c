@@ -13,6 +13,7 @@
  *   smc_info pnet add NAME ib DEV [PORT]
  *                                   an RDMA device port (default 1)
  *   smc_info pnet del NAME          every entry of NAME
+ *   smc_info ueid add EID           a user EID (SMC-Rv2 needs one)
  *
  * Exit status: 0 ok, 1 a request failed (its error on stderr), 2 usage.
  */
@@ -187,8 +188,9 @@ static void die_usage(const char *prog)
 		"       %s pnet [show]\n"
 		"       %s pnet add NAME eth DEV\n"
 		"       %s pnet add NAME ib DEV [PORT]\n"
-		"       %s pnet del NAME\n",
-		prog, prog, prog, prog, prog);
+		"       %s pnet del NAME\n"
+		"       %s ueid add EID\n",
+		prog, prog, prog, prog, prog, prog);
 	exit(2);
 }
 
@@ -236,6 +238,15 @@ int main(int argc, char **argv)
 
 	if (!strcmp(what, "pnet"))
 		return pnet_cmd(argv[0], argc - 2, argv + 2) ? 1 : 0;
+	if (!strcmp(what, "ueid")) {
+		if (argc != 4 || strcmp(argv[2], "add"))
+			die_usage(argv[0]);
+		rc = smc_nl_add_ueid(argv[3]);
+		if (rc)
+			fprintf(stderr, "smc_info: ueid add %s: %s (%d)\n",
+				argv[3], strerror(-rc), rc);
+		return rc ? 1 : 0;
+	}
 	if (argc > 2)
 		die_usage(argv[0]);
 	if (!strcmp(what, "links"))

@@ -1146,6 +1146,33 @@ int smc_nl_dump_ueid(char ueids[][64], int max)
 	return ctx.count;
 }
 
+int smc_nl_add_ueid(const char *ueid)
+{
+	char entry[SMC_MAX_EID_LEN + 1];
+	struct genl_req r;
+	size_t len = strlen(ueid);
+	int family, rc;
+
+	if (!len || len > SMC_MAX_EID_LEN) {
+		set_err("a user EID has 1 to %d characters", SMC_MAX_EID_LEN);
+		return -EINVAL;
+	}
+	/* blank padded to the full length, as the kernel compares it */
+	memset(entry, ' ', SMC_MAX_EID_LEN);
+	memcpy(entry, ueid, len);
+	entry[SMC_MAX_EID_LEN] = '\0';
+	family = genl_resolve_family(SMC_GENL_FAMILY_NAME);
+	if (family < 0)
+		return family;
+	genl_req_init(&r, family, SMC_NETLINK_ADD_UEID,
+		      SMC_GENL_FAMILY_VERSION, NLM_F_ACK);
+	rc = nla_put(&r.nlh, sizeof(r), SMC_NLA_EID_TABLE_ENTRY, entry,
+		     sizeof(entry));
+	if (rc)
+		return rc;
+	return nl_request(NETLINK_GENERIC, &r.nlh, NULL, NULL);
+}
+
 static int seid_cb(const struct nlmsghdr *nlh, void *arg)
 {
 	const struct nlattr *tb[SMC_NLA_SEID_TABLE_MAX + 1];

@@ -236,6 +236,8 @@ const char *smcr_link_state_str(__u32 state);
 const char *smcr_lgr_type_str(__u8 type);
 const char *smc_lgr_role_str(__u8 role);
 int smc_nl_dump_ueid(char ueids[][64], int max);
+/* SMC_NETLINK_ADD_UEID: 0 or the -errno of the kernel's ack */
+int smc_nl_add_ueid(const char *ueid);
 /* each returns 0 or -errno */
 int smc_nl_dump_seid(struct smc_seid_info *seid);
 int smc_nl_get_sys_info(struct smc_sys_info *sys);

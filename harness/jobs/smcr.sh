@@ -1,0 +1,237 @@
+# shellcheck shell=bash
+# Guest job of the two-guest SMC-R test (harness/smcr.sh). Two guests, "a"
+# and "b", each in its own QEMU, are joined NIC to NIC by QEMU socket
+# netdevs over 127.0.0.1 (eth0 <-> eth0, eth1 <-> eth1); soft-RoCE
+# (rdma_rxe) on each NIC makes them SMC-R peers. Guest a runs the series'
+# kernel; guest b the series' kernel too, or Debian's stock kernel with its
+# own smc.ko (an unpatched peer). Both run this script with their side
+# (smcr.side=a|b), their own kind and the peer's (smcr.self, smcr.peer =
+# patched|stock) on the kernel command line, and walk the same phases in
+# the same order; a phase's server listens on a port of its own and the
+# client retries until it does, which keeps the two in step.
+#
+# Every connection proves its mode on its own end through sock_diag
+# (smc_peer -e smcr|loopback, -F DECLINE for a TCP fallback), data checked
+# byte by byte. One RESULT line per check, named smcr:<side>:<check>.
+. /guest-lib.sh
+
+arg() { sed -n "s/.*smcr\.$1=\([^ ]*\).*/\1/p" /proc/cmdline; }
+side=$(arg side)
+self=$(arg self)
+peer=$(arg peer)
+me=1 other=2
+[ "$side" = b ] && me=2 other=1
+both_patched=0
+[ "$self" = patched ] && [ "$peer" = patched ] && both_patched=1
+# 256 MiB each way between two series kernels, 64 MiB against a stock one
+big=$(arg bytes)
+[ -n "$big" ] || big=256M
+[ "$both_patched" -eq 1 ] || [ -n "$(arg bytes)" ] || big=64M
+W=$(arg wait)		# seconds a client retries, a server waits to accept
+W=${W:-180}
+
+ip4() { echo "10.198.$1.$2"; }		# ip4 NET HOST
+ip6() { echo "fd00:198:$1::$2"; }
+
+res() { result "smcr:$side:$1" "$2"; }
+
+# check NAME CMD...: one RESULT from the exit status of CMD
+check() {
+	local name=$1 rc
+	shift
+	echo "## $side: $name: $*"
+	"$@"
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		res "$name" PASS
+	else
+		echo "## $side: $name failed (exit $rc)"
+		res "$name" FAIL
+	fi
+	return $rc
+}
+
+# serve NAME PORT NET FAMILY EXPECT...: this side accepts one connection
+serve() {
+	local name=$1 port=$2 net=$3 fam=$4 addr
+	shift 4
+	addr=$(ip4 "$net" "$me")
+	[ "$fam" = 6 ] && addr=$(ip6 "$net" "$me")
+	check "$name" smc_peer server "-$fam" -a "$addr" -p "$port" -w "$W" "$@"
+}
+
+# dial NAME PORT NET FAMILY HOST EXPECT...: connect to HOST (1 or 2)
+dial() {
+	local name=$1 port=$2 net=$3 fam=$4 host=$5 addr
+	shift 5
+	addr=$(ip4 "$net" "$host")
+	[ "$fam" = 6 ] && addr=$(ip6 "$net" "$host")
+	check "$name" smc_peer client "-$fam" -a "$addr" -p "$port" -w "$W" "$@"
+}
+
+# pair NAME PORT NET FAMILY SERVER_SIDE EXPECT...: one checked connection
+# between the guests, served by SERVER_SIDE; both ends expect EXPECT
+pair() {
+	local name=$1 port=$2 net=$3 fam=$4 srv=$5
+	shift 5
+	if [ "$srv" = "$side" ]; then
+		serve "$name-server" "$port" "$net" "$fam" "$@"
+	else
+		dial "$name-client" "$port" "$net" "$fam" "$other" "$@"
+	fi
+}
+
+nic_up() {		# nic_up IFACE NET
+	ip link set "$1" up &&
+	ip addr add "$(ip4 "$2" "$me")/24" dev "$1" &&
+	ip -6 addr add "$(ip6 "$2" "$me")/64" dev "$1" nodad
+}
+
+load_smc() {
+	modprobe virtio_pci 2>/dev/null
+	modprobe virtio_net 2>/dev/null
+	modprobe crc32_generic 2>/dev/null	# built in on the series kernels
+	modprobe rdma_rxe || return 1
+	if [ "$self" = stock ]; then
+		# the stock kernel's own SMC, not the series' in updates/
+		local k=/lib/modules/$(uname -r)/kernel/net/smc
+		modprobe ib_core && insmod "$k/smc.ko" && insmod "$k/smc_diag.ko"
+	else
+		modprobe smc && modprobe smc_diag
+	fi
+}
+
+links_of_lgrs() {	# the number of links of every SMC-R link group, sorted
+	smc_info links | awk '$1 == "lgr" { n[$2]++ } END { for (g in n) print n[g] }' | sort -n |
+		tr '\n' ' '
+}
+
+echo "## $side ($self, peer $peer): $(uname -r)"
+check setup load_smc || exit 0
+if [ "$self" = stock ]; then
+	case "$(cat /sys/module/smc/taint 2>/dev/null)" in
+	*O*) res stock-own-smc FAIL ;;	# the series' out-of-tree smc.ko
+	*) res stock-own-smc PASS ;;
+	esac
+fi
+nics() { nic_up eth0 1 && nic_up eth1 2; }
+check nics nics || exit 0
+sleep 2		# IPv6 addresses and the links settle
+
+# --- Two kernels, no RDMA device: what an unpatched peer and a second
+# series kernel see of a proposal that lists loopback (CHID 0xFFFF). Within
+# one kernel loopback is used; between the two it never is, although both
+# resolve the same default SEID: the server's query_remote_gid() refuses a
+# foreign GID and it declines (NOSMCD2DEV), a stock server ignores the
+# loopback entry and has no SMC-Dv2 device for the proposal (NOISM2SUPP),
+# a client without any device proposes nothing (NOSMCDEV). Every connection falls back with that code, data checked.
+if [ "$self" = patched ]; then
+	check loopback-load modprobe smc_loopback
+	check loopback-local sh -c "smc_peer server -4 -a $(ip4 1 "$me") -p 6101 -w $W -b 16M -e loopback &
+		smc_peer client -4 -a $(ip4 1 "$me") -p 6101 -w $W -b 16M -e loopback; c=\$?; wait \$!; s=\$?
+		[ \$c -eq 0 ] && [ \$s -eq 0 ]"
+fi
+# decline code of a connection from CLIENT_KIND to SERVER_KIND
+code() {
+	if [ "$1" = stock ]; then
+		echo 0x03030000		# a stock client has no SMC device
+	elif [ "$2" = stock ]; then
+		echo 0x03030003		# a stock server: no ISMv2 for the proposal
+	else
+		echo 0x03030007		# loopback cannot reach the other kernel
+	fi
+}
+ka=$self kb=$peer
+[ "$side" = b ] && ka=$peer kb=$self
+pair lo-between-guests-v4 6102 1 4 a -b 16M -e tcp -F "$(code "$kb" "$ka")"
+pair lo-between-guests-v6 6103 1 6 a -b 16M -e tcp -F "$(code "$kb" "$ka")"
+pair lo-between-guests-reverse 6104 1 4 b -b 16M -e tcp -F "$(code "$ka" "$kb")"
+if [ "$self" = patched ]; then
+	check loopback-unload rmmod smc_loopback
+fi
+# neither end has any SMC device now: the client does not propose SMC
+pair no-device-between-guests 6105 1 4 a -b 16M -e tcp -F 0x03030000
+pair no-device-between-guests-reverse 6106 1 4 b -b 16M -e tcp -F 0x03030000
+
+# --- SMC-R over soft-RoCE (smcr.rdma=1). Not in make check: on Linux 6.1
+# (stock kernels on both ends too) a first SMC-Rv2 link over rdma_rxe under
+# QEMU TCG does not come up, and the error path then waits forever in
+# smc_wr_drain_cq(); see the README.
+if [ "$(arg rdma)" = 1 ]; then
+	# --- One link: rxe0 on eth0, PNET-ID SMCRA on both; smc_loopback not loaded.
+	# Soft-RoCE has RoCE v2 GIDs only: no SMC-Rv1 (RoCE v1), so SMC-Rv2, which
+	# Linux 6.1 speaks over IPv4 only and with a user EID on both ends.
+	check rxe0 rdma link add rxe0 type rxe netdev eth0
+	check pnet-eth0 smc_info pnet add SMCRA eth eth0
+	check pnet-rxe0 smc_info pnet add SMCRA ib rxe0 1
+	check ueid smc_info ueid add SMC-LO-SMCR-TEST
+	pair one-link-v4 6001 1 4 a -b "$big" -e smcr
+	# IPv6: no SMC-R device for it, the client does not propose SMC
+	# (SMC_CLC_DECL_NOSMCDEV on both ends: its reason, the server's peer_diag)
+	pair one-link-v6 6002 1 6 a -b 16M -e tcp -F 0x03030000
+	pair one-link-reverse 6003 1 4 b -b "$big" -e smcr
+	lk=$(links_of_lgrs)
+	echo "## $side: links per SMC-R link group: $lk"
+	ok=FAIL
+	[ -n "$lk" ] && ok=PASS
+	for n in $lk; do
+		[ "$n" = 1 ] || ok=FAIL
+	done
+	res one-link-lgr $ok
+
+	# --- Two links: rxe1 on eth1 in the same PNET-ID; a connection over eth1
+	# starts a new link group, which adds a second link over eth0/rxe0.
+	if [ "$both_patched" -eq 1 ]; then
+		check rxe1 rdma link add rxe1 type rxe netdev eth1
+		check pnet-eth1 smc_info pnet add SMCRA eth eth1
+		check pnet-rxe1 smc_info pnet add SMCRA ib rxe1 1
+		sleep 1
+		pair two-links 6011 2 4 a -b "$big" -e smcr
+		lk=$(links_of_lgrs)
+		echo "## $side: links per SMC-R link group: $lk"
+		case " $lk" in
+		*" 2 "*) res two-links-lgr PASS ;;
+		*) res two-links-lgr FAIL ;;
+		esac
+		pair two-links-reverse 6012 2 4 b -b "$big" -e smcr
+	fi
+
+	# --- SMC-D loopback beside SMC-R (series kernels): a connection within
+	# one kernel takes loopback, one between the guests SMC-R, although both
+	# have loopback with the same default SEID; without loopback again, the
+	# connections between the guests keep SMC-R.
+	if [ "$self" = patched ]; then
+		check loopback-load modprobe smc_loopback
+		check loopback-local sh -c "smc_peer server -4 -a $(ip4 1 "$me") -p 6021 -w $W -b 16M -e loopback &
+			smc_peer client -4 -a $(ip4 1 "$me") -p 6021 -w $W -b 16M -e loopback; c=\$?; wait \$!; s=\$?
+			[ \$c -eq 0 ] && [ \$s -eq 0 ]"
+	fi
+	pair lo-loaded-between-guests 6022 1 4 a -b 16M -e smcr
+	pair lo-loaded-between-guests-reverse 6023 1 4 b -b 16M -e smcr
+	if [ "$self" = patched ]; then
+		check loopback-unload rmmod smc_loopback
+	fi
+	pair lo-unloaded-between-guests 6024 1 4 a -b 16M -e smcr
+
+	# --- No RDMA device: first only on the server's side, then on both. A
+	# client without any device does not propose SMC at all.
+	if [ "$side" = a ]; then
+		for d in rxe0 rxe1; do
+			[ -e "/sys/class/infiniband/$d" ] && rdma link delete "$d"
+		done
+		res rxe-deleted PASS
+	fi
+	# a has no device any more: b (client) proposes SMC-R, a declines
+	pair no-rdma-server 6031 1 4 a -b 1M -e tcp -F 0x03030000
+	if [ "$side" = b ]; then
+		for d in rxe0 rxe1; do
+			[ -e "/sys/class/infiniband/$d" ] && rdma link delete "$d"
+		done
+		res rxe-deleted PASS
+	fi
+	pair no-rdma-both 6032 1 4 a -b 1M -e tcp -F 0x03030000
+	pair no-rdma-both-reverse 6033 1 4 b -b 1M -e tcp -F 0x03030000
+
+fi
+
+check_dmesg "smcr:$side:dmesg-clean"
