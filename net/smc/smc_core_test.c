@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* KUnit tests of the SMC core's connection state: the no-copy send buffer,
- * smc_conn_sndbuf_attached(), and what a failed first contact may end.
+ * smc_conn_sndbuf_attached(), and the handshake's own DMBs.
  *
  * Only an SMC-D connection whose send buffer is the peer's DMB has an
  * attached send buffer. No SMC-R state may read as one: an SMC-R send
@@ -310,59 +310,6 @@ static void smc_core_test_smcd_copy(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, conn->sndbuf_desc, sndbuf);
 }
 
-/* A failed first contact on SMC-D leaves a link group that others joined
- * meanwhile alone; an empty one is terminated as before.
- */
-static void smc_core_test_cleanup_early_joined(struct kunit *test)
-{
-	struct smc_core_test *t = test->priv;
-	struct smc_link_group *lgr;
-	struct workqueue_struct *wq;
-	int i;
-
-	lgr = kzalloc(sizeof(*lgr), GFP_KERNEL);	/* kfree()d by the core */
-	KUNIT_ASSERT_NOT_NULL(test, lgr);
-	wq = alloc_workqueue("kunit_lgr_tx", 0, 0);
-	if (!wq)
-		kfree(lgr);
-	KUNIT_ASSERT_NOT_NULL(test, wq);
-	lgr->tx_wq = wq;
-	lgr->is_smcd = 1;
-	lgr->smcd = t->smcd;
-	lgr->conns_all = RB_ROOT;
-	rwlock_init(&lgr->conns_lock);
-	for (i = 0; i < SMC_RMBE_SIZES; i++) {
-		INIT_LIST_HEAD(&lgr->sndbufs[i]);
-		INIT_LIST_HEAD(&lgr->rmbs[i]);
-	}
-	init_rwsem(&lgr->sndbufs_lock);
-	init_rwsem(&lgr->rmbs_lock);
-	INIT_DELAYED_WORK(&lgr->free_work, smc_lgr_free_work);
-	INIT_WORK(&lgr->terminate_work, smc_lgr_terminate_work);
-	/* ours, so that a termination does not free it under the test */
-	refcount_set(&lgr->refcnt, 2);
-	get_device(&t->smcd->dev);	/* put by smc_lgr_free() */
-	atomic_inc(&t->smcd->lgr_cnt);
-	spin_lock_bh(&t->smcd->lgr_lock);
-	list_add(&lgr->list, &t->smcd->lgr_list);
-	spin_unlock_bh(&t->smcd->lgr_lock);
-
-	/* the failed handshake's connection is gone, one that joined is not */
-	lgr->conns_num = 1;
-	smc_lgr_cleanup_early(lgr);
-	KUNIT_EXPECT_FALSE_MSG(test, lgr->terminating,
-			       "a failed first contact terminated the link group that another connection had joined");
-	KUNIT_EXPECT_FALSE_MSG(test, list_empty(&lgr->list),
-			       "the link group is no longer there for new connections");
-
-	/* nobody left: terminated and unlisted, as before */
-	lgr->conns_num = 0;
-	smc_lgr_cleanup_early(lgr);
-	KUNIT_EXPECT_TRUE(test, lgr->terminating);
-	KUNIT_EXPECT_TRUE(test, list_empty(&lgr->list));
-	smc_lgr_put(lgr);	/* the test's reference: frees it */
-}
-
 static struct kunit_case smc_core_test_cases[] = {
 	KUNIT_CASE(smc_core_test_smcr_second_link),
 	KUNIT_CASE(smc_core_test_smcr_never_attached),
@@ -370,7 +317,6 @@ static struct kunit_case smc_core_test_cases[] = {
 	KUNIT_CASE(smc_core_test_smcd_copy),
 	KUNIT_CASE(smc_core_test_smcd_self_attach),
 	KUNIT_CASE(smc_core_test_smcd_write_unattached),
-	KUNIT_CASE(smc_core_test_cleanup_early_joined),
 	{}
 };
 
