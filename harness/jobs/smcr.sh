@@ -27,8 +27,10 @@ both_patched=0
 big=$(arg bytes)
 [ -n "$big" ] || big=256M
 [ "$both_patched" -eq 1 ] || [ -n "$(arg bytes)" ] || big=64M
-W=$(arg wait)		# seconds a client retries, a server waits to accept
-W=${W:-180}
+# seconds a client retries, a server waits to accept: the other guest may
+# be a debug kernel (KASAN under TCG), several times slower to get there
+W=$(arg wait)
+W=${W:-900}
 
 ip4() { echo "10.198.$1.$2"; }		# ip4 NET HOST
 ip6() { echo "fd00:198:$1::$2"; }
@@ -127,8 +129,8 @@ sleep 2		# IPv6 addresses and the links settle
 # a client without any device proposes nothing (NOSMCDEV). Every connection falls back with that code, data checked.
 if [ "$self" = patched ]; then
 	check loopback-load modprobe smc_loopback
-	check loopback-local sh -c "smc_peer server -4 -a $(ip4 1 "$me") -p 6101 -w $W -b 16M -e loopback &
-		smc_peer client -4 -a $(ip4 1 "$me") -p 6101 -w $W -b 16M -e loopback; c=\$?; wait \$!; s=\$?
+	check loopback-local sh -c "smc_peer server -4 -a $(ip4 1 "$me") -p 6101 -w $W -b 4M -e loopback &
+		smc_peer client -4 -a $(ip4 1 "$me") -p 6101 -w $W -b 4M -e loopback; c=\$?; wait \$!; s=\$?
 		[ \$c -eq 0 ] && [ \$s -eq 0 ]"
 fi
 # decline code of a connection from CLIENT_KIND to SERVER_KIND
