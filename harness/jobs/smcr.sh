@@ -103,6 +103,15 @@ load_smc() {
 	fi
 }
 
+rxe_delete_all() {	# every soft-RoCE device of this guest
+	local d
+	for d in rxe0 rxe1; do
+		if [ -e "/sys/class/infiniband/$d" ]; then
+			rdma link delete "$d" || return 1
+		fi
+	done
+}
+
 links_of_lgrs() {	# the number of links of every SMC-R link group, sorted
 	smc_info links | awk '$1 == "lgr" { n[$2]++ } END { for (g in n) print n[g] }' | sort -n |
 		tr '\n' ' '
@@ -217,20 +226,10 @@ if [ "$(arg rdma)" = 1 ]; then
 
 	# --- No RDMA device: first only on the server's side, then on both. A
 	# client without any device does not propose SMC at all.
-	if [ "$side" = a ]; then
-		for d in rxe0 rxe1; do
-			[ -e "/sys/class/infiniband/$d" ] && rdma link delete "$d"
-		done
-		res rxe-deleted PASS
-	fi
+	[ "$side" = a ] && check rxe-deleted rxe_delete_all
 	# a has no device any more: b (client) proposes SMC-R, a declines
 	pair no-rdma-server 6031 1 4 a -b 1M -e tcp -F 0x03030000
-	if [ "$side" = b ]; then
-		for d in rxe0 rxe1; do
-			[ -e "/sys/class/infiniband/$d" ] && rdma link delete "$d"
-		done
-		res rxe-deleted PASS
-	fi
+	[ "$side" = b ] && check rxe-deleted rxe_delete_all
 	pair no-rdma-both 6032 1 4 a -b 1M -e tcp -F 0x03030000
 	pair no-rdma-both-reverse 6033 1 4 b -b 1M -e tcp -F 0x03030000
 

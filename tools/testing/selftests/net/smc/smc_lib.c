@@ -1072,47 +1072,40 @@ int smc_nl_get_links_smcr(struct smcr_link_info *links, int max)
 }
 
 /* enum smc_link_state, enum smc_lgr_type, enum smc_lgr_role (smc_core.h) */
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
+/* names[v], or "UNKNOWN" past the table or for a gap in it */
+static const char *name_of(const char *const *names, size_t n, __u32 v)
+{
+	return v < n && names[v] ? names[v] : "UNKNOWN";
+}
+
 const char *smcr_link_state_str(__u32 state)
 {
-	switch (state) {
-	case 0:
-		return "UNUSED";
-	case 1:
-		return "INACTIVE";
-	case 2:
-		return "ACTIVATING";
-	case 3:
-		return "ACTIVE";
-	}
-	return "UNKNOWN";
+	static const char *const names[] = {
+		"UNUSED", "INACTIVE", "ACTIVATING", "ACTIVE",
+	};
+
+	return name_of(names, ARRAY_SIZE(names), state);
 }
 
 const char *smcr_lgr_type_str(__u8 type)
 {
-	switch (type) {
-	case 0:
-		return "NONE";
-	case 1:
-		return "SINGLE";
-	case 2:
-		return "SYMMETRIC";
-	case 3:
-		return "ASYMMETRIC_PEER";
-	case 4:
-		return "ASYMMETRIC_LOCAL";
-	}
-	return "UNKNOWN";
+	static const char *const names[] = {
+		"NONE", "SINGLE", "SYMMETRIC", "ASYMMETRIC_PEER",
+		"ASYMMETRIC_LOCAL",
+	};
+
+	return name_of(names, ARRAY_SIZE(names), type);
 }
 
 const char *smc_lgr_role_str(__u8 role)
 {
-	switch (role) {
-	case 0:
-		return "CLNT";
-	case 1:
-		return "SERV";
-	}
-	return "UNKNOWN";
+	static const char *const names[] = { "CLNT", "SERV" };
+
+	return name_of(names, ARRAY_SIZE(names), role);
 }
 
 static int ueid_cb(const struct nlmsghdr *nlh, void *arg)
