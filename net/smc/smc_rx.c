@@ -304,18 +304,23 @@ static int smc_rx_recv_urg(struct smc_sock *smc, struct msghdr *msg, int len,
 			if (!(flags & MSG_TRUNC))
 				rc = memcpy_to_msg(msg, &conn->urg_rx_byte, 1);
 			len = 1;
-			smc_curs_copy(&cons, &conn->local_tx_ctrl.cons, conn);
-			if (smc_curs_diff(conn->rmb_desc->len, &cons,
-					  &conn->urg_curs) > 1)
-				conn->urg_rx_skip_pend = true;
-			/* Urgent Byte was already accounted for, but trigger
-			 * skipping the urgent byte in non-inline case
-			 */
-			if (!(flags & MSG_PEEK))
-				smc_rx_update_consumer(smc, cons, 0);
 		} else {
 			msg->msg_flags |= MSG_TRUNC;
 		}
+		/* The byte is read (also with len 0, as TCP has it): step
+		 * over it in the ring, also when the reader stands right in
+		 * front of it. Nothing else would, and the sender waits for
+		 * it to be consumed.
+		 */
+		smc_curs_copy(&cons, &conn->local_tx_ctrl.cons, conn);
+		if (smc_curs_comp(conn->rmb_desc->len, &cons,
+				  &conn->urg_curs) > 0)
+			conn->urg_rx_skip_pend = true;
+		/* Urgent Byte was already accounted for, but trigger
+		 * skipping the urgent byte in non-inline case
+		 */
+		if (!(flags & MSG_PEEK))
+			smc_rx_update_consumer(smc, cons, 0);
 
 		return rc ? -EFAULT : len;
 	}
@@ -464,6 +469,12 @@ copy:
 		/* either unwrapped case, or 1st chunk of wrapped case */
 		chunk_len = min_t(size_t, copylen, conn->rmb_desc->len -
 				  cons.count);
+		/* splice() takes one chunk per call: the pipe may have no
+		 * room left for the second chunk of a wrapped ring, and
+		 * bytes_to_rcv must lose exactly what the pipe took
+		 */
+		if (pipe)
+			copylen = chunk_len;
 		chunk_len_sum = chunk_len;
 		chunk_off = cons.count;
 		smc_rmb_sync_sg_for_cpu(conn);
@@ -477,10 +488,17 @@ copy:
 					rc = smc_rx_splice(pipe, rcvbuf_base +
 							chunk_off, chunk_len,
 							smc);
+					/* a pipe may take fewer pages */
+					if (rc >= 0 && (size_t)rc < chunk_len) {
+						chunk_len = rc;
+						chunk_len_sum = rc;
+						copylen = rc;
+					}
 				}
 				if (rc < 0) {
+					/* splice: -EPIPE, -ENOMEM as they are */
 					if (!read_done)
-						read_done = -EFAULT;
+						read_done = pipe ? rc : -EFAULT;
 					goto out;
 				}
 			}
