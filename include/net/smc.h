@@ -38,6 +38,7 @@ struct smcd_dmb {
 	u32 vlan_id;
 	void *cpu_addr;
 	dma_addr_t dma_addr;
+	bool serv;	/* the server end's DMB, see attach_dmb() */
 };
 
 #define ISM_EVENT_DMB	0
@@ -93,10 +94,16 @@ struct smcd_ops {
 	 * cpu_addr and dmb_len; the memory stays valid until detach_dmb(),
 	 * also when its owner unregisters it meanwhile. A DMB being
 	 * unregistered cannot be attached (-ENOENT), nor can one that has had
-	 * a writer (-EBUSY). With smcd_dev.nocopy the attached DMB is the
-	 * connection's send buffer (no-copy).
+	 * a writer (-EBUSY). own_tok is the attaching connection's own DMB.
+	 * The client attaches first, and only a DMB a server registered
+	 * (smcd_dmb.serv); the server answers (@answer) and attaches only
+	 * the client DMB whose owner attached own_tok. Anything else is
+	 * -EPERM: a CLC message naming somebody else's DMB gets nowhere.
+	 * Errors are negative errnos. With smcd_dev.nocopy the attached DMB
+	 * is the connection's send buffer (no-copy).
 	 */
-	int (*attach_dmb)(struct smcd_dev *dev, struct smcd_dmb *dmb);
+	int (*attach_dmb)(struct smcd_dev *dev, struct smcd_dmb *dmb,
+			  u64 own_tok, bool answer);
 	int (*detach_dmb)(struct smcd_dev *dev, u64 token);
 };
 

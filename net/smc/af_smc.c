@@ -1362,12 +1362,6 @@ smc_v2_determine_accepted_chid(struct smc_clc_msg_accept_confirm_v2 *aclc,
 }
 
 /* setup for ISM connection of client */
-/* A DMB the peer named that cannot be attached is not ours to write */
-static int smcd_buf_attach_decl(int rc)
-{
-	return rc == -ENOMEM ? SMC_CLC_DECL_MEM : SMC_CLC_DECL_ERR_REGBUF;
-}
-
 static int smc_connect_ism(struct smc_sock *smc,
 			   struct smc_clc_msg_accept_confirm *aclc,
 			   struct smc_init_info *ini)
@@ -1404,9 +1398,10 @@ static int smc_connect_ism(struct smc_sock *smc,
 	}
 
 	smc_conn_save_peer_info(smc, aclc);
-	rc = smcd_buf_attach(smc);
+	rc = smcd_buf_attach(smc, false);
 	if (rc) {
-		rc = smcd_buf_attach_decl(rc);
+		/* a DMB the server named that we cannot attach is not ours */
+		rc = rc == -ENOMEM ? SMC_CLC_DECL_MEM : SMC_CLC_DECL_ERR_REGBUF;
 		goto connect_abort;
 	}
 	smc_rx_init(smc);
@@ -2506,12 +2501,14 @@ static void smc_listen_work(struct work_struct *work)
 		mutex_unlock(&smc_server_lgr_pending);
 	}
 	smc_conn_save_peer_info(new_smc, cclc);
+	/* The client is active over SMC-D once it sent its confirm: a
+	 * failure now must end the connection (rc < 0: no fallback), or the
+	 * two ends would disagree.
+	 */
 	if (ini->is_smcd) {
-		rc = smcd_buf_attach(new_smc);
-		if (rc) {
-			rc = smcd_buf_attach_decl(rc);
+		rc = smcd_buf_attach(new_smc, true);
+		if (rc)
 			goto out_decl;
-		}
 	}
 	SMC_STAT_SERV_SUCC_INC(sock_net(newclcsock->sk), ini);
 	/* smc_listen_out() will release smcsk */

@@ -2334,7 +2334,8 @@ out:
 }
 
 static struct smc_buf_desc *smcd_new_buf_create(struct smc_link_group *lgr,
-						bool is_dmb, int bufsize)
+						bool is_dmb, int bufsize,
+						bool serv)
 {
 	struct smc_buf_desc *buf_desc;
 	int rc;
@@ -2344,7 +2345,7 @@ static struct smc_buf_desc *smcd_new_buf_create(struct smc_link_group *lgr,
 	if (!buf_desc)
 		return ERR_PTR(-ENOMEM);
 	if (is_dmb) {
-		rc = smc_ism_register_dmb(lgr, bufsize, buf_desc);
+		rc = smc_ism_register_dmb(lgr, bufsize, serv, buf_desc);
 		if (rc) {
 			kfree(buf_desc);
 			if (rc == -ENOMEM)
@@ -2416,7 +2417,8 @@ static int __smc_buf_create(struct smc_sock *smc, bool is_smcd, bool is_rmb)
 		}
 
 		if (is_smcd)
-			buf_desc = smcd_new_buf_create(lgr, is_rmb, bufsize);
+			buf_desc = smcd_new_buf_create(lgr, is_rmb, bufsize,
+						       !!smc->listen_smc);
 		else
 			buf_desc = smcr_new_buf_create(lgr, is_rmb, bufsize);
 
@@ -2530,8 +2532,13 @@ int smc_buf_create(struct smc_sock *smc, bool is_smcd)
  * ring are one memory of one size, so the send and producer cursors stay
  * equal and send buffer space is freed by the peer's consumer cursor, see
  * smc_cdc_msg_recv_action().
+ *
+ * The client attaches before its confirm, and only a server's DMB; the
+ * server (@answer) after it, and only the DMB of the client that attached
+ * the server's own. Errors are negative errnos: after the confirm they end
+ * the connection, see smc_listen_work().
  */
-int smcd_buf_attach(struct smc_sock *smc)
+int smcd_buf_attach(struct smc_sock *smc, bool answer)
 {
 	struct smc_connection *conn = &smc->conn;
 	struct smcd_dev *smcd = conn->lgr->smcd;
@@ -2548,10 +2555,15 @@ int smcd_buf_attach(struct smc_sock *smc)
 	if (!smcd->ops->attach_dmb)
 		return 0;
 
-	buf_desc = kzalloc(sizeof(*buf_desc), GFP_KERNEL);
+	/* after its confirm the client is active: the answer must not fail
+	 * for want of a few bytes, the client would never learn of it
+	 */
+	buf_desc = kzalloc(sizeof(*buf_desc),
+			   answer ? GFP_KERNEL | __GFP_NOFAIL : GFP_KERNEL);
 	if (!buf_desc)
 		return -ENOMEM;
-	rc = smc_ism_attach_dmb(smcd, conn->peer_token, buf_desc);
+	rc = smc_ism_attach_dmb(smcd, conn->peer_token, conn->rmb_desc->token,
+				answer, buf_desc);
 	if (rc)
 		goto out_free;
 

@@ -19,6 +19,7 @@
 #include "smc_tx.h"
 
 #define SMC_CORE_TEST_TOKEN	0x5a5a5a5a00000001ULL
+#define SMC_CORE_TEST_OWN_TOKEN	0x5a5a5a5a00000002ULL
 #define SMC_CORE_TEST_DMB_LEN	SMC_BUF_MIN_SIZE
 
 struct smc_core_test {
@@ -26,16 +27,21 @@ struct smc_core_test {
 	void *peer_dmb;		/* what the fake device lets us attach */
 	int attached;
 	int detached;
+	u64 own_tok;		/* what the last attach said of us */
+	bool answer;
 };
 
 static int smc_core_test_attach_dmb(struct smcd_dev *smcd,
-				    struct smcd_dmb *dmb)
+				    struct smcd_dmb *dmb, u64 own_tok,
+				    bool answer)
 {
 	struct smc_core_test *t = smcd->priv;
 
 	if (dmb->dmb_tok != SMC_CORE_TEST_TOKEN)
 		return -ENOENT;
 	t->attached++;
+	t->own_tok = own_tok;
+	t->answer = answer;
 	dmb->cpu_addr = t->peer_dmb;
 	dmb->dmb_len = SMC_CORE_TEST_DMB_LEN;
 	return 0;
@@ -196,6 +202,7 @@ static struct smc_sock *smc_core_test_smcd_sock(struct kunit *test,
 	rmb = kunit_kzalloc(test, sizeof(*rmb), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, rmb);
 	rmb->used = 1;
+	rmb->token = SMC_CORE_TEST_OWN_TOKEN;
 	conn->rmb_desc = rmb;
 	/* what the peer's CLC message announced */
 	conn->peer_token = SMC_CORE_TEST_TOKEN;
@@ -219,10 +226,13 @@ static void smc_core_test_smcd_attached(struct kunit *test)
 	struct smc_buf_desc *buf;
 
 	tasklet_setup(&conn->rx_tsklet, smc_core_test_rx);
-	KUNIT_ASSERT_EQ(test, smcd_buf_attach(smc), 0);
+	KUNIT_ASSERT_EQ(test, smcd_buf_attach(smc, false), 0);
 	tasklet_kill(&conn->rx_tsklet);
 	smc_ism_unset_conn(conn);
 	KUNIT_EXPECT_EQ(test, t->attached, 1);
+	/* the device learns who writes: our own DMB, as a client */
+	KUNIT_EXPECT_EQ(test, t->own_tok, SMC_CORE_TEST_OWN_TOKEN);
+	KUNIT_EXPECT_FALSE(test, t->answer);
 
 	buf = conn->sndbuf_desc;
 	KUNIT_ASSERT_NOT_NULL(test, buf);
@@ -255,7 +265,7 @@ static void smc_core_test_smcd_self_attach(struct kunit *test)
 
 	conn->rmb_desc->token = SMC_CORE_TEST_TOKEN;
 	conn->lgr->peer_gid = t->smcd->local_gid;
-	KUNIT_EXPECT_EQ_MSG(test, smcd_buf_attach(smc), -EINVAL,
+	KUNIT_EXPECT_EQ_MSG(test, smcd_buf_attach(smc, false), -EINVAL,
 			    "a connection attached its own DMB");
 	KUNIT_EXPECT_EQ(test, t->attached, 0);
 	KUNIT_EXPECT_PTR_EQ(test, conn->peer_dmb_desc, NULL);
@@ -298,7 +308,7 @@ static void smc_core_test_smcd_copy(struct kunit *test)
 	sndbuf->used = 1;
 	conn->sndbuf_desc = sndbuf;
 
-	KUNIT_ASSERT_EQ(test, smcd_buf_attach(smc), 0);
+	KUNIT_ASSERT_EQ(test, smcd_buf_attach(smc, false), 0);
 	KUNIT_EXPECT_EQ(test, t->attached, 1);
 	KUNIT_ASSERT_NOT_NULL(test, conn->peer_dmb_desc);
 	KUNIT_EXPECT_PTR_EQ(test, conn->sndbuf_desc, sndbuf);

@@ -271,7 +271,7 @@ int smc_ism_unregister_dmb(struct smcd_dev *smcd, struct smc_buf_desc *dmb_desc)
 	return rc;
 }
 
-int smc_ism_register_dmb(struct smc_link_group *lgr, int dmb_len,
+int smc_ism_register_dmb(struct smc_link_group *lgr, int dmb_len, bool serv,
 			 struct smc_buf_desc *dmb_desc)
 {
 	struct smcd_dmb dmb;
@@ -279,6 +279,7 @@ int smc_ism_register_dmb(struct smc_link_group *lgr, int dmb_len,
 
 	memset(&dmb, 0, sizeof(dmb));
 	dmb.dmb_len = dmb_len;
+	dmb.serv = serv;
 	dmb.sba_idx = dmb_desc->sba_idx;
 	dmb.vlan_id = lgr->vlan_id;
 	dmb.rgid = lgr->peer_gid;
@@ -293,12 +294,14 @@ int smc_ism_register_dmb(struct smc_link_group *lgr, int dmb_len,
 	return rc;
 }
 
-/* No-copy: make the peer's DMB @token the send buffer @buf_desc. The
- * device's module stays pinned while the buffer is attached: a killed
- * connection detaches only when its socket goes, after its link group.
+/* Attach the peer's DMB @token as this connection's one writer, our own
+ * DMB being @own_tok (@answer: the server end, after the client's confirm),
+ * and describe it in @buf_desc. The device's module stays pinned while the
+ * DMB is attached: a killed connection detaches only when its socket goes,
+ * after its link group.
  */
-int smc_ism_attach_dmb(struct smcd_dev *smcd, u64 token,
-		       struct smc_buf_desc *buf_desc)
+int smc_ism_attach_dmb(struct smcd_dev *smcd, u64 token, u64 own_tok,
+		       bool answer, struct smc_buf_desc *buf_desc)
 {
 	struct smcd_dmb dmb;
 	int rc;
@@ -307,10 +310,10 @@ int smc_ism_attach_dmb(struct smcd_dev *smcd, u64 token,
 		return -ENODEV;
 	memset(&dmb, 0, sizeof(dmb));
 	dmb.dmb_tok = token;
-	rc = smcd->ops->attach_dmb(smcd, &dmb);
+	rc = smcd->ops->attach_dmb(smcd, &dmb, own_tok, answer);
 	if (rc) {
 		module_put(smcd->ops->owner);
-		return rc;
+		return rc < 0 ? rc : -EIO;
 	}
 	buf_desc->token = token;
 	buf_desc->cpu_addr = dmb.cpu_addr;

@@ -43,11 +43,11 @@ void smc_ism_set_conn(struct smc_connection *conn);
 void smc_ism_unset_conn(struct smc_connection *conn);
 int smc_ism_get_vlan(struct smcd_dev *dev, unsigned short vlan_id);
 int smc_ism_put_vlan(struct smcd_dev *dev, unsigned short vlan_id);
-int smc_ism_register_dmb(struct smc_link_group *lgr, int buf_size,
+int smc_ism_register_dmb(struct smc_link_group *lgr, int buf_size, bool serv,
 			 struct smc_buf_desc *dmb_desc);
 int smc_ism_unregister_dmb(struct smcd_dev *dev, struct smc_buf_desc *dmb_desc);
-int smc_ism_attach_dmb(struct smcd_dev *smcd, u64 token,
-		       struct smc_buf_desc *buf_desc);
+int smc_ism_attach_dmb(struct smcd_dev *smcd, u64 token, u64 own_tok,
+		       bool answer, struct smc_buf_desc *buf_desc);
 void smc_ism_detach_dmb(struct smcd_dev *smcd, struct smc_buf_desc *buf_desc);
 int smc_ism_signal_shutdown(struct smc_link_group *lgr);
 void smc_ism_resolve_system_eid(u8 *seid);

@@ -68,6 +68,8 @@ struct smc_lo_dmb {
 	bool dying;			/* unregistered, writer still attached */
 	bool claimed;			/* has had its one writer */
 	bool attached;			/* ... and the writer still has it */
+	bool serv;			/* a server end's, a client attaches */
+	u64 writer_tok;			/* the writer's own DMB */
 };
 
 struct smc_lo_dev {
@@ -218,6 +220,7 @@ static int smc_lo_register_dmb(struct smcd_dev *smcd, struct smcd_dmb *dmb)
 		goto err_node;
 	node->len = dmb->dmb_len;
 	node->sba_idx = idx;
+	node->serv = dmb->serv;
 	refcount_set(&node->refs, 1);
 	smc_lo_dmb_insert(ldev, node);
 
@@ -275,22 +278,32 @@ static int smc_lo_unregister_dmb(struct smcd_dev *smcd, struct smcd_dmb *dmb)
 
 /* One writer per DMB, ever: the peer connection the CLC handshake named.
  * Anybody else naming the token, later or at the same time, is refused.
+ * A client attaches only a server's DMB, and the server's answer only the
+ * DMB of the client that attached the server's own: a CLC message carrying
+ * a token learnt elsewhere, even of a DMB nobody writes yet, is refused.
  */
-static int smc_lo_attach_dmb(struct smcd_dev *smcd, struct smcd_dmb *dmb)
+static int smc_lo_attach_dmb(struct smcd_dev *smcd, struct smcd_dmb *dmb,
+			     u64 own_tok, bool answer)
 {
 	struct smc_lo_dev *ldev = smcd->priv;
-	struct smc_lo_dmb *node;
+	struct smc_lo_dmb *node, *own;
 	int rc = 0;
 
 	write_lock_bh(&ldev->dmb_lock);
 	node = smc_lo_dmb_find(ldev, dmb->dmb_tok);
+	own = answer ? smc_lo_dmb_find(ldev, own_tok) : NULL;
 	if (!node || node->dying) {
 		rc = -ENOENT;
 	} else if (node->claimed) {
 		rc = -EBUSY;
+	} else if (node->serv == answer ||
+		   (answer && (!own || !own->claimed ||
+			       own->writer_tok != node->token))) {
+		rc = -EPERM;
 	} else {
 		node->claimed = true;
 		node->attached = true;
+		node->writer_tok = own_tok;
 		refcount_inc(&node->refs);
 		dmb->cpu_addr = node->cpu_addr;
 		dmb->dmb_len = node->len;

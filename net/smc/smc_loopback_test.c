@@ -69,12 +69,20 @@ static void smc_lo_test_exit(struct kunit *test)
 	bitmap_free(ldev->sba_idx_mask);
 }
 
-static int smc_lo_test_reg(struct smc_lo_dev *ldev, struct smcd_dmb *dmb,
-			   unsigned int len)
+static int smc_lo_test_reg_as(struct smc_lo_dev *ldev, struct smcd_dmb *dmb,
+			      unsigned int len, bool serv)
 {
 	memset(dmb, 0, sizeof(*dmb));
 	dmb->dmb_len = len;
+	dmb->serv = serv;
 	return smc_lo_ops.register_dmb(ldev->smcd, dmb);
+}
+
+/* a server's DMB, which a client may attach */
+static int smc_lo_test_reg(struct smc_lo_dev *ldev, struct smcd_dmb *dmb,
+			   unsigned int len)
+{
+	return smc_lo_test_reg_as(ldev, dmb, len, true);
 }
 
 static int smc_lo_test_move(struct smc_lo_dev *ldev, u64 token, bool sf,
@@ -195,12 +203,20 @@ static void smc_lo_test_dmb_mem_budget(struct kunit *test)
 			SMC_LO_TEST_MAX_MEM - SZ_512K);
 }
 
-static int smc_lo_test_attach(struct smc_lo_dev *ldev, u64 token,
-			      struct smcd_dmb *dmb)
+static int smc_lo_test_attach_as(struct smc_lo_dev *ldev, u64 token,
+				 u64 own_tok, bool answer,
+				 struct smcd_dmb *dmb)
 {
 	memset(dmb, 0, sizeof(*dmb));
 	dmb->dmb_tok = token;
-	return smc_lo_ops.attach_dmb(ldev->smcd, dmb);
+	return smc_lo_ops.attach_dmb(ldev->smcd, dmb, own_tok, answer);
+}
+
+/* as a client attaches: before its confirm, with no DMB of its own here */
+static int smc_lo_test_attach(struct smc_lo_dev *ldev, u64 token,
+			      struct smcd_dmb *dmb)
+{
+	return smc_lo_test_attach_as(ldev, token, 0, false, dmb);
 }
 
 static struct smc_lo_dmb *smc_lo_test_node(struct smc_lo_dev *ldev,
@@ -255,6 +271,64 @@ static void smc_lo_test_attach_detach(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, smc_lo_ops.unregister_dmb(ldev->smcd, &dmb), 0);
 	KUNIT_EXPECT_NULL(test, smc_lo_test_node(ldev, dmb.dmb_tok));
+}
+
+/* A client attaches only a server's DMB; a server attaches only the DMB of
+ * the client that attached the server's own DMB: not one whose token a
+ * forged confirm carries, not even while nobody writes it, and not its own.
+ */
+static void smc_lo_test_attach_pairing(struct kunit *test)
+{
+	struct smc_lo_dev *ldev = smc_lo_test_dev(test);
+	struct smcd_dmb cli, cli2, srv, forged_srv, att;
+
+	KUNIT_ASSERT_EQ(test, smc_lo_test_reg_as(ldev, &cli, SZ_16K, false), 0);
+	KUNIT_ASSERT_EQ(test, smc_lo_test_reg_as(ldev, &cli2, SZ_16K, false),
+			0);
+	KUNIT_ASSERT_EQ(test, smc_lo_test_reg(ldev, &srv, SZ_16K), 0);
+	KUNIT_ASSERT_EQ(test, smc_lo_test_reg(ldev, &forged_srv, SZ_16K), 0);
+
+	/* a client whose accept names another client's DMB */
+	KUNIT_EXPECT_EQ(test, smc_lo_test_attach_as(ldev, cli.dmb_tok,
+						    cli2.dmb_tok, false, &att),
+			-EPERM);
+
+	/* nobody attached the forger's server DMB yet */
+	KUNIT_EXPECT_EQ(test, smc_lo_test_attach_as(ldev, cli.dmb_tok,
+						    forged_srv.dmb_tok, true,
+						    &att), -EPERM);
+	KUNIT_EXPECT_EQ(test, smc_lo_test_attach_as(ldev, cli.dmb_tok,
+						    srv.dmb_tok, true, &att),
+			-EPERM);
+	/* the client attaches its server's DMB, then sends its confirm */
+	KUNIT_ASSERT_EQ(test, smc_lo_test_attach_as(ldev, srv.dmb_tok,
+						    cli.dmb_tok, false, &att),
+			0);
+	/* a forged confirm naming that client, raced against the real one */
+	KUNIT_EXPECT_EQ(test, smc_lo_test_attach_as(ldev, cli.dmb_tok,
+						    forged_srv.dmb_tok, true,
+						    &att), -EPERM);
+	/* the server's own DMB, which its client writes */
+	KUNIT_EXPECT_EQ(test, smc_lo_test_attach_as(ldev, srv.dmb_tok,
+						    srv.dmb_tok, true, &att),
+			-EBUSY);
+	/* the real server's answer, once */
+	KUNIT_EXPECT_EQ(test, smc_lo_test_attach_as(ldev, cli.dmb_tok,
+						    srv.dmb_tok, true, &att),
+			0);
+	KUNIT_EXPECT_PTR_EQ(test, att.cpu_addr, cli.cpu_addr);
+	KUNIT_EXPECT_EQ(test, smc_lo_test_attach_as(ldev, cli.dmb_tok,
+						    srv.dmb_tok, true, &att),
+			-EBUSY);
+	/* a server's answer naming a server's DMB */
+	KUNIT_EXPECT_EQ(test, smc_lo_test_attach_as(ldev, forged_srv.dmb_tok,
+						    cli2.dmb_tok, true, &att),
+			-EPERM);
+
+	KUNIT_EXPECT_EQ(test, smc_lo_ops.detach_dmb(ldev->smcd, cli.dmb_tok),
+			0);
+	KUNIT_EXPECT_EQ(test, smc_lo_ops.detach_dmb(ldev->smcd, srv.dmb_tok),
+			0);
 }
 
 /* The owner unregisters while the writer is attached: the memory stays
@@ -494,6 +568,7 @@ static struct kunit_case smc_lo_test_cases[] = {
 	KUNIT_CASE(smc_lo_test_dmb_limit),
 	KUNIT_CASE(smc_lo_test_dmb_mem_budget),
 	KUNIT_CASE(smc_lo_test_attach_detach),
+	KUNIT_CASE(smc_lo_test_attach_pairing),
 	KUNIT_CASE(smc_lo_test_unregister_attached),
 	KUNIT_CASE(smc_lo_test_move_bounds),
 	KUNIT_CASE(smc_lo_test_move_unknown_token),

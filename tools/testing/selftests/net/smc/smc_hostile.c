@@ -2009,6 +2009,201 @@ TEST_F_TIMEOUT(forged, confirm_own_server_dmb, 120)
 }
 
 /*
+ * Two forged clients, each with an accept in hand, confirm with each
+ * other's server DMB: tokens nobody writes yet. Were either confirm taken,
+ * the two server connections would be wired to each other, one listener's
+ * output read as input by the other. Neither may end up over SMC-D, and
+ * after its confirm neither may fall back: it was reset.
+ */
+TEST_F_TIMEOUT(forged, cross_wire, 120)
+{
+	struct clc_accept acc[2];
+	struct srv_conn *sc[2];
+	struct answer a[2];
+	int fd[2], port[2];
+	int i;
+
+	if (self->skip)
+		return;
+	for (i = 0; i < 2; i++) {
+		fd[i] = raw_open(_metadata, self->srv);
+		ASSERT_LE(0, fd[i]);
+		port[i] = smc_lib_local_port(fd[i]);
+		build_proposal(&self->m, &self->lo, 1, 0);
+		send_msg(_metadata, fd[i], &self->m, self->m.len);
+		expect_accept(_metadata, fd[i], &self->lo, &acc[i]);
+	}
+	TH_LOG("server DMBs 0x%016llx and 0x%016llx, each confirm names the other",
+	       (unsigned long long)acc[0].token,
+	       (unsigned long long)acc[1].token);
+	for (i = 0; i < 2; i++) {
+		const struct clc_accept *other = &acc[!i];
+		__u32 rmbe_size = (16384 << other->dmbe_size) - 32;
+
+		build_confirm(&self->m, &acc[i], self->lo.gid, other->token,
+			      dmbe_size_comp(rmbe_size));
+		send_msg(_metadata, fd[i], &self->m, self->m.len);
+	}
+	for (i = 0; i < 2; i++) {
+		read_answer(fd[i], 3000, &a[i]);
+		TH_LOG("forged client %d after its confirm: %s", i, a[i].text);
+		sc[i] = srv_find(self->srv, port[i], 1000);
+		if (sc[i]) {
+			char line[256];
+
+			smc_diag_format(&sc[i]->di, line, sizeof(line));
+			TH_LOG("server end %d: %s", i, line);
+			EXPECT_NE(SMC_DIAG_MODE_SMCD, sc[i]->di.mode)
+				TH_LOG("server end %d writes the other's DMB 0x%016llx",
+				       i,
+				       (unsigned long long)sc[i]->di.peer_token);
+			EXPECT_NE(SMC_DIAG_MODE_FALLBACK_TCP, sc[i]->di.mode)
+				TH_LOG("server connection %d fell back after the confirm",
+				       i);
+		}
+		EXPECT_EQ(NULL, sc[i]);
+		EXPECT_EQ(ANS_CLOSED, a[i].kind);
+	}
+	for (i = 0; i < 2; i++)
+		close(fd[i]);
+	srv_reap(self->srv);
+	check_serving(_metadata, self->srv, NULL);
+}
+
+#define RACE_ROUNDS	30
+
+struct race_conn {
+	int fd;
+	int family;
+	const char *addr;
+	__u16 port;
+	int rc;
+	int done;	/* __atomic */
+};
+
+static void *race_connect_fn(void *arg)
+{
+	struct race_conn *r = arg;
+
+	r->rc = smc_lib_connect_fd(r->fd, r->family, r->addr, r->port);
+	__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * A forger with an accept in hand watches a fresh victim client through
+ * sock_diag and confirms with the victim's DMB token the moment it shows,
+ * racing the victim's own confirm to its server. Whoever wins, the victim
+ * pair is SMC-D on both ends and carries its data intact, and the forged
+ * connection never writes the victim's DMB.
+ */
+TEST_F_TIMEOUT(forged, confirm_race, 600)
+{
+	struct timeval tv = { .tv_sec = 10 };
+	int round, early = 0, fired = 0;
+	struct smc_diag_info ci, si;
+	struct race_conn r;
+	__u16 vport;
+	int vlfd;
+
+	if (self->skip)
+		return;
+	vlfd = smc_lib_listen(SMC_KIND_SMC, variant->family, variant->addr, 0,
+			      &vport);
+	ASSERT_LE(0, vlfd) TH_LOG("victim listener: %s", smc_lib_err);
+	for (round = 0; round < RACE_ROUNDS; round++) {
+		struct smc_stream st[4];
+		struct clc_accept acc;
+		struct srv_conn *sc;
+		struct answer a;
+		pthread_t tid;
+		bool sent = false;
+		int fport, sfd;
+		__u64 ino;
+
+		self->fd = raw_open(_metadata, self->srv);
+		ASSERT_LE(0, self->fd);
+		fport = smc_lib_local_port(self->fd);
+		build_proposal(&self->m, &self->lo, 1, 0);
+		send_msg(_metadata, self->fd, &self->m, self->m.len);
+		expect_accept(_metadata, self->fd, &self->lo, &acc);
+
+		memset(&r, 0, sizeof(r));
+		r.fd = smc_lib_socket(SMC_KIND_SMC, variant->family);
+		ASSERT_LE(0, r.fd) TH_LOG("victim client: %s", smc_lib_err);
+		r.family = variant->family;
+		r.addr = variant->addr;
+		r.port = vport;
+		ino = smc_lib_inode(r.fd);
+		ASSERT_EQ(0, pthread_create(&tid, NULL, race_connect_fn, &r));
+		/* the victim's DMB token, as soon as sock_diag shows it */
+		while (!sent) {
+			bool done = __atomic_load_n(&r.done, __ATOMIC_ACQUIRE);
+
+			if (smc_diag_query_inode(ino, &ci) == 1 && ci.has_dmb &&
+			    ci.token) {
+				build_confirm(&self->m, &acc, self->lo.gid,
+					      ci.token,
+					      dmbe_size_comp(ci.rmbe_size));
+				send_msg(_metadata, self->fd, &self->m,
+					 self->m.len);
+				sent = true;
+				fired++;
+				if (!done)
+					early++;
+			} else if (done) {
+				break;
+			}
+		}
+		pthread_join(tid, NULL);
+		ASSERT_EQ(0, r.rc) TH_LOG("round %d: victim connect: %s", round,
+					  strerror(-r.rc));
+		sfd = smc_lib_accept(vlfd, 10000);
+		ASSERT_LE(0, sfd) TH_LOG("round %d: victim accept: %s", round,
+					 smc_lib_err);
+		setsockopt(r.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(sfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		ASSERT_EQ(1, smc_diag_query_fd(r.fd, &ci));
+		ASSERT_EQ(1, smc_diag_query_fd(sfd, &si));
+		EXPECT_EQ(SMC_DIAG_MODE_SMCD, ci.mode)
+			TH_LOG("round %d: victim client not SMC-D (fallback 0x%08x)",
+			       round, ci.fallback_rsn);
+		EXPECT_EQ(SMC_DIAG_MODE_SMCD, si.mode)
+			TH_LOG("round %d: victim server not SMC-D (fallback 0x%08x)",
+			       round, si.fallback_rsn);
+		EXPECT_EQ(0, smc_exchange(r.fd, sfd, 65536, 65536,
+					  0x72616365ULL + round, 16384, st))
+			TH_LOG("round %d: victim data: %s", round,
+			       smc_exchange_error(st));
+
+		if (sent) {
+			read_answer(self->fd, 3000, &a);
+			sc = srv_find(self->srv, fport, 500);
+			if (sc)
+				EXPECT_NE(SMC_DIAG_MODE_SMCD, sc->di.mode)
+					TH_LOG("round %d: forged end writes DMB 0x%016llx",
+					       round,
+					       (unsigned long long)sc->di.peer_token);
+			EXPECT_EQ(ANS_CLOSED, a.kind)
+				TH_LOG("round %d: forged confirm answered: %s",
+				       round, a.text);
+		}
+		close(sfd);
+		close(r.fd);
+		close(self->fd);
+		self->fd = -1;
+		srv_reap(self->srv);
+		if (!_metadata->passed)
+			break;
+	}
+	TH_LOG("%d forged confirms, %d of them while the victim was still connecting",
+	       fired, early);
+	EXPECT_LT(0, fired);
+	close(vlfd);
+	check_serving(_metadata, self->srv, NULL);
+}
+
+/*
  * Take the accept, then decline with the first contact bit, as a client
  * that did not find the link group would (SMC_CLC_DECL_SYNCERR). On
  * loopback that link group is everybody's: the victim streams on, 100
