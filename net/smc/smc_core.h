@@ -191,7 +191,7 @@ struct smc_buf_desc {
 					/* virtually contiguous */
 		};
 		struct { /* SMC-D */
-			unsigned short	sba_idx;
+			u32		sba_idx;
 					/* SBA index number */
 			u64		token;
 					/* DMB token number */

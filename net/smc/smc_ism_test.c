@@ -7,6 +7,8 @@
 
 #include <kunit/test.h>
 #include <linux/atomic.h>
+#include <linux/limits.h>
+#include <linux/sizes.h>
 #include <linux/string.h>
 
 #include "smc_kunit.h"
@@ -414,6 +416,74 @@ static void smc_ism_v2_virtual_gid_in_use(struct kunit *test)
 	}
 }
 
+/* DMB indexes past 16 bits: loopback hands out up to 262144 */
+#define SMC_KUNIT_WIDE_IDX	(U16_MAX + 2)
+
+static u64 smc_kunit_wide_dmb[2];
+
+static int smc_kunit_register_dmb_wide(struct smcd_dev *smcd,
+				       struct smcd_dmb *dmb)
+{
+	dmb->sba_idx = SMC_KUNIT_WIDE_IDX;
+	dmb->dmb_tok = SMC_KUNIT_WIDE_IDX;
+	dmb->cpu_addr = smc_kunit_wide_dmb;
+	return 0;
+}
+
+static const struct smcd_ops smc_kunit_wide_ops = {
+	.query_remote_gid	= smc_kunit_query_rgid,
+	.register_dmb		= smc_kunit_register_dmb_wide,
+	.unregister_dmb		= smc_kunit_unregister_dmb,
+	.move_data		= smc_kunit_move_data,
+	.get_chid		= smc_kunit_get_chid,
+};
+
+/* The index a device gives a DMB reaches the connection table unchanged,
+ * so that a signal finds the connection owning the DMB and no other.
+ */
+static void smc_ism_dmb_wide_index(struct kunit *test)
+{
+	struct smc_connection *conn;
+	struct smc_link_group *lgr;
+	struct smc_buf_desc *desc;
+	struct smcd_dev *smcd;
+
+	lgr = kunit_kzalloc(test, sizeof(*lgr), GFP_KERNEL);
+	conn = kunit_kzalloc(test, sizeof(*conn), GFP_KERNEL);
+	desc = kunit_kzalloc(test, sizeof(*desc), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, lgr);
+	KUNIT_ASSERT_NOT_NULL(test, conn);
+	KUNIT_ASSERT_NOT_NULL(test, desc);
+	smcd = smcd_alloc_dev(NULL, "kunit-smcd-wide", &smc_kunit_wide_ops,
+			      SMC_KUNIT_WIDE_IDX + 1);
+	KUNIT_ASSERT_NOT_NULL(test, smcd);
+	lgr->is_smcd = true;
+	lgr->smcd = smcd;
+	conn->lgr = lgr;
+	conn->rmb_desc = desc;
+
+	KUNIT_ASSERT_EQ(test, smc_ism_register_dmb(lgr, SZ_16K, false, desc),
+			0);
+	KUNIT_EXPECT_EQ(test, desc->sba_idx, SMC_KUNIT_WIDE_IDX);
+	smc_ism_set_conn(conn);
+	KUNIT_EXPECT_PTR_EQ(test, smcd->conn[SMC_KUNIT_WIDE_IDX], conn);
+	KUNIT_EXPECT_PTR_EQ(test, smcd->conn[SMC_KUNIT_WIDE_IDX & U16_MAX],
+			    NULL);
+	smc_ism_unset_conn(conn);
+	KUNIT_EXPECT_PTR_EQ(test, smcd->conn[SMC_KUNIT_WIDE_IDX], NULL);
+	smcd_free_dev(smcd);
+}
+
+static struct kunit_case smc_ism_dmb_cases[] = {
+	KUNIT_CASE(smc_ism_dmb_wide_index),
+	{}
+};
+
+static struct kunit_suite smc_ism_dmb_suite = {
+	.name = "smc_ism_dmb",
+	.test_cases = smc_ism_dmb_cases,
+};
+
 static struct kunit_case smc_ism_v2_cases[] = {
 	KUNIT_CASE(smc_ism_v2_none_registered),
 	KUNIT_CASE(smc_ism_v2_ism_registered),
@@ -433,4 +503,4 @@ static struct kunit_suite smc_ism_v2_suite = {
 	.test_cases = smc_ism_v2_cases,
 };
 
-kunit_test_suites(&smc_seid_suite, &smc_ism_v2_suite);
+kunit_test_suites(&smc_seid_suite, &smc_ism_v2_suite, &smc_ism_dmb_suite);
