@@ -22,6 +22,11 @@ run_shtest smc_netns /selftests/smc_netns.sh
 # are freed by the reload of smc_loopback in smc_dmb_limit right after.
 run_kselftest smc_stress /selftests/smc_stress
 run_shtest smc_dmb_limit /selftests/smc_dmb_limit.sh
+# sock_diag dumps while connections come, go and are declined (max_dmbs=64):
+# 60 s where KASAN watches (the debug kernel, with kmemleak), 20 s elsewhere
+churn=20
+[ -e /sys/kernel/debug/kmemleak ] && churn=60
+SMC_CHURN_SECS=$churn run_shtest smc_churn /selftests/smc_churn.sh
 run_shtest smc_unload /selftests/smc_unload.sh
 # Kill, reset, half-close, 50 smc_loopback and 3 smc reloads; leaves smc,
 # smc_diag and smc_loopback loaded with default parameters.

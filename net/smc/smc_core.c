@@ -1160,11 +1160,13 @@ static void smcr_buf_unuse(struct smc_buf_desc *buf_desc, bool is_rmb,
 static void smcd_buf_release(struct smc_connection *conn,
 			     struct smc_link_group *lgr)
 {
+	struct smc_buf_desc *rmb_desc = conn->rmb_desc;
+
 	down_write(&lgr->rmbs_lock);
-	list_del(&conn->rmb_desc->list);
+	list_del(&rmb_desc->list);
 	up_write(&lgr->rmbs_lock);
-	smc_buf_free(lgr, true, conn->rmb_desc);
-	conn->rmb_desc = NULL;
+	WRITE_ONCE(conn->rmb_desc, NULL);
+	smc_buf_free(lgr, true, rmb_desc);
 }
 
 static void smc_buf_unuse(struct smc_connection *conn,
@@ -1199,9 +1201,9 @@ static void smcd_buf_detach(struct smc_connection *conn)
 		return;
 	smc_ism_detach_dmb(conn->lgr->smcd, buf_desc);
 	if (conn->sndbuf_desc == buf_desc)
-		conn->sndbuf_desc = NULL;
+		WRITE_ONCE(conn->sndbuf_desc, NULL);
 	conn->peer_dmb_desc = NULL;
-	kfree(buf_desc);
+	kfree_rcu(buf_desc, rcu);	/* smc_diag may be reading it */
 }
 
 /* remove a finished connection from its link group */
@@ -1245,10 +1247,18 @@ lgr_put:
 	/* killed ones too: their rx tasklet is gone, and so is the socket's
 	 * last sender, see smc_conn_kill()
 	 */
-	if (lgr->is_smcd)
+	if (lgr->is_smcd) {
 		smcd_buf_detach(conn);
-	else
+		/* what is left goes with the link group, maybe before the
+		 * socket: smc_diag must not find it then
+		 */
+		if (lgr->smcd->ops->attach_dmb) {
+			WRITE_ONCE(conn->sndbuf_desc, NULL);
+			WRITE_ONCE(conn->rmb_desc, NULL);
+		}
+	} else {
 		smcr_link_put(conn->lnk); /* link_hold in smc_conn_create() */
+	}
 	smc_lgr_put(lgr); /* lgr_hold in smc_conn_create() */
 }
 
@@ -1377,7 +1387,7 @@ static void smcd_buf_free(struct smc_link_group *lgr, bool is_dmb,
 	} else {
 		kfree(buf_desc->cpu_addr);
 	}
-	kfree(buf_desc);
+	kfree_rcu(buf_desc, rcu);	/* smc_diag may be reading it */
 }
 
 static void smc_buf_free(struct smc_link_group *lgr, bool is_rmb,
@@ -2452,7 +2462,7 @@ static int __smc_buf_create(struct smc_sock *smc, bool is_smcd, bool is_rmb)
 	}
 
 	if (is_rmb) {
-		conn->rmb_desc = buf_desc;
+		smp_store_release(&conn->rmb_desc, buf_desc);	/* smc_diag */
 		conn->rmbe_size_comp = bufsize_comp;
 		smc->sk.sk_rcvbuf = bufsize * 2;
 		atomic_set(&conn->bytes_to_rcv, 0);
@@ -2462,7 +2472,7 @@ static int __smc_buf_create(struct smc_sock *smc, bool is_smcd, bool is_rmb)
 		if (is_smcd && !lgr->smcd->nocopy)
 			smc_ism_set_conn(conn);
 	} else {
-		conn->sndbuf_desc = buf_desc;
+		smp_store_release(&conn->sndbuf_desc, buf_desc);
 		smc->sk.sk_sndbuf = bufsize * 2;
 		atomic_set(&conn->sndbuf_space, bufsize);
 	}
@@ -2515,11 +2525,13 @@ int smc_buf_create(struct smc_sock *smc, bool is_smcd)
 	/* create rmb */
 	rc = __smc_buf_create(smc, is_smcd, true);
 	if (rc) {
+		struct smc_buf_desc *sndbuf_desc = smc->conn.sndbuf_desc;
+
 		down_write(&smc->conn.lgr->sndbufs_lock);
-		list_del(&smc->conn.sndbuf_desc->list);
+		list_del(&sndbuf_desc->list);
 		up_write(&smc->conn.lgr->sndbufs_lock);
-		smc_buf_free(smc->conn.lgr, false, smc->conn.sndbuf_desc);
-		smc->conn.sndbuf_desc = NULL;
+		WRITE_ONCE(smc->conn.sndbuf_desc, NULL);
+		smc_buf_free(smc->conn.lgr, false, sndbuf_desc);
 	}
 	return rc;
 }
@@ -2581,7 +2593,7 @@ int smcd_buf_attach(struct smc_sock *smc, bool answer)
 	buf_desc->cpu_addr += conn->tx_off + sizeof(struct smcd_cdc_msg);
 	buf_desc->len = conn->peer_rmbe_size;
 	buf_desc->used = 1;
-	conn->sndbuf_desc = buf_desc;
+	smp_store_release(&conn->sndbuf_desc, buf_desc);	/* smc_diag */
 	smc->sk.sk_sndbuf = buf_desc->len * 2;
 	atomic_set(&conn->sndbuf_space, buf_desc->len);
 

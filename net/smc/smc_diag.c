@@ -68,6 +68,35 @@ static int smc_diag_msg_attrs_fill(struct sock *sk, struct sk_buff *skb,
 	return 0;
 }
 
+/* The socket is not locked here: SMC-D frees a connection's buffer
+ * descriptors (with kfree_rcu()) when the connection is freed, and the
+ * socket may still be dumped. Read each pointer once, under RCU.
+ */
+static int smc_diag_buf_len(struct smc_buf_desc **bufp)
+{
+	struct smc_buf_desc *buf;
+	int len = 0;
+
+	rcu_read_lock();
+	buf = READ_ONCE(*bufp);
+	if (buf)
+		len = buf->len;
+	rcu_read_unlock();
+	return len;
+}
+
+static bool smc_diag_rmb_token(struct smc_connection *conn, u64 *token)
+{
+	struct smc_buf_desc *buf;
+
+	rcu_read_lock();
+	buf = READ_ONCE(conn->rmb_desc);
+	if (buf)
+		*token = buf->token;
+	rcu_read_unlock();
+	return !!buf;
+}
+
 static int __smc_diag_dump(struct sock *sk, struct sk_buff *skb,
 			   struct netlink_callback *cb,
 			   const struct smc_diag_req *req,
@@ -107,9 +136,8 @@ static int __smc_diag_dump(struct sock *sk, struct sk_buff *skb,
 		struct smc_connection *conn = &smc->conn;
 		struct smc_diag_conninfo cinfo = {
 			.token = conn->alert_token_local,
-			.sndbuf_size = conn->sndbuf_desc ?
-				conn->sndbuf_desc->len : 0,
-			.rmbe_size = conn->rmb_desc ? conn->rmb_desc->len : 0,
+			.sndbuf_size = smc_diag_buf_len(&conn->sndbuf_desc),
+			.rmbe_size = smc_diag_buf_len(&conn->rmb_desc),
 			.peer_rmbe_size = conn->peer_rmbe_size,
 
 			.rx_prod.wrap = conn->local_rx_ctrl.prod.wrap,
@@ -163,19 +191,21 @@ static int __smc_diag_dump(struct sock *sk, struct sk_buff *skb,
 	}
 	if (smc_conn_lgr_valid(&smc->conn) && smc->conn.lgr->is_smcd &&
 	    (req->diag_ext & (1 << (SMC_DIAG_DMBINFO - 1))) &&
-	    !list_empty(&smc->conn.lgr->list) && smc->conn.rmb_desc) {
+	    !list_empty(&smc->conn.lgr->list)) {
 		struct smc_connection *conn = &smc->conn;
 		struct smcd_diag_dmbinfo dinfo;
+		bool has_dmb;
 
 		memset(&dinfo, 0, sizeof(dinfo));
 
 		dinfo.linkid = *((u32 *)conn->lgr->id);
 		dinfo.peer_gid = conn->lgr->peer_gid;
 		dinfo.my_gid = conn->lgr->smcd->local_gid;
-		dinfo.token = conn->rmb_desc->token;
 		dinfo.peer_token = conn->peer_token;
 
-		if (nla_put(skb, SMC_DIAG_DMBINFO, sizeof(dinfo), &dinfo) < 0)
+		has_dmb = smc_diag_rmb_token(conn, &dinfo.token);
+		if (has_dmb &&
+		    nla_put(skb, SMC_DIAG_DMBINFO, sizeof(dinfo), &dinfo) < 0)
 			goto errout;
 	}
 
