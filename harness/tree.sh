@@ -51,7 +51,9 @@ sync_overlay() {
 	# Files the overlay no longer carries go back to the base version.
 	comm -23 "$manifest" "$manifest.new" | while read -r f; do
 		rm -f "$SRC/$f"
-		[ -f "$BASE_SRC/$f" ] && ln "$BASE_SRC/$f" "$SRC/$f"
+		if [ -f "$BASE_SRC/$f" ]; then
+			ln "$BASE_SRC/$f" "$SRC/$f"
+		fi
 	done
 	while read -r f; do
 		if cmp -s "$REPO/$f" "$SRC/$f" &&
