@@ -57,7 +57,7 @@ done
 # shellcheck disable=SC2206 # GUEST_QEMU_ARGS: options split on blanks
 qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m "$mem"
 	-kernel "$kimg" -initrd "$stage.cpio.gz" ${GUEST_QEMU_ARGS:-}
-	-append "console=ttyS0 panic=-1 loglevel=4 ${GUEST_APPEND:-}"
+	-append "console=ttyS0 panic=-1 ignore_loglevel ${GUEST_APPEND:-}"
 	-display none -no-reboot)
 if [ -n "${GUEST_INTERACTIVE:-}" ]; then
 	log "booting $flavour guest interactively (Ctrl-a x quits)"
@@ -74,6 +74,10 @@ timeout --foreground -k 10 "$timeout_s" \
 	sed -u 's/\r$//' | tee "$logf" | grep --line-buffered "${show[@]}" | sed -u 's/^/  guest: /'
 qrc=${PIPESTATUS[0]}
 set -e
+# Every kernel report on the console fails the guest's run, whenever it
+# came; the callers count the RESULT lines of the log.
+awk -f "$HARNESS/console-scan.awk" "$logf" >"$logf.scan"
+cat "$logf.scan" >>"$logf"
 rc=$(sed -n 's/^@@GUEST-EXIT@@ \([0-9]*\)$/\1/p' "$logf" | tail -n 1)
 if [ -z "$rc" ]; then
 	[ "$qrc" -eq 124 ] && echo "guest timed out after ${timeout_s}s" >&2

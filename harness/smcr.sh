@@ -64,7 +64,7 @@ set -e
 
 for s in a b; do
 	sed -n 's/^RESULT \([^ ]*\) \(PASS\|FAIL\|SKIP\)$/RESULT \1 \2/p' "$W/$s.log" |
-		sed "s/^RESULT /RESULT $label:/"
+		sed "s/^RESULT console/RESULT $s:console/; s/^RESULT /RESULT $label:/"
 done
 [ "$rc_a" -eq 0 ] || echo "RESULT $label:guest-a FAIL"
 [ "$rc_b" -eq 0 ] || echo "RESULT $label:guest-b FAIL"
