@@ -15,6 +15,9 @@ if ! modprobe smc_loopback; then
 fi
 run_kselftest smc_loopback /selftests/smc_loopback
 run_kselftest smc_nocopy /selftests/smc_nocopy
+# The socket calls applications make (splice, sendfile, MSG_PEEK, OOB,
+# ioctls, epoll ...), again in copy mode below.
+run_kselftest smc_sockapi /selftests/smc_sockapi
 run_kselftest smc_netlink /selftests/smc_netlink
 run_kselftest smc_hostile /selftests/smc_hostile
 run_shtest smc_netns /selftests/smc_netns.sh
@@ -37,6 +40,7 @@ if rmmod smc_loopback 2>/dev/null || ! [ -d /sys/module/smc_loopback ]; then
 	if modprobe smc_loopback nocopy=0; then
 		run_kselftest smc_loopback_copy /selftests/smc_loopback
 		run_kselftest smc_hostile_copy /selftests/smc_hostile
+		run_kselftest smc_sockapi_copy /selftests/smc_sockapi
 		rmmod smc_loopback
 	else
 		result modprobe-smc_loopback-nocopy=0 FAIL
