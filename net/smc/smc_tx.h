@@ -22,6 +22,11 @@ static inline int smc_tx_prepared_sends(struct smc_connection *conn)
 {
 	union smc_host_cursor sent, prep;
 
+	/* SMC-D with attach_dmb: none before the attach (no-copy) and none
+	 * after smc_conn_free(), while a closing socket may still ask
+	 */
+	if (!conn->sndbuf_desc)
+		return 0;
 	smc_curs_copy(&sent, &conn->tx_curs_sent, conn);
 	smc_curs_copy(&prep, &conn->tx_curs_prep, conn);
 	return smc_curs_diff(conn->sndbuf_desc->len, &sent, &prep);
