@@ -16,8 +16,11 @@ fi
 run_kselftest smc_loopback /selftests/smc_loopback
 run_kselftest smc_nocopy /selftests/smc_nocopy
 # The socket calls applications make (splice, sendfile, MSG_PEEK, OOB,
-# ioctls, epoll ...), again in copy mode below.
-run_kselftest smc_sockapi /selftests/smc_sockapi
+# ioctls, epoll ...), again in copy mode below: 50 fresh pairs a case,
+# 25 on the debug kernel (with kmemleak) and 10 in copy mode, for time.
+iter=50
+[ -e /sys/kernel/debug/kmemleak ] && iter=25
+SMC_SOCKAPI_ITER=$iter run_kselftest smc_sockapi /selftests/smc_sockapi
 run_kselftest smc_netlink /selftests/smc_netlink
 run_kselftest smc_hostile /selftests/smc_hostile
 run_shtest smc_netns /selftests/smc_netns.sh
@@ -39,8 +42,8 @@ run_shtest smc_faults /selftests/smc_faults.sh
 if rmmod smc_loopback 2>/dev/null || ! [ -d /sys/module/smc_loopback ]; then
 	if modprobe smc_loopback nocopy=0; then
 		run_kselftest smc_loopback_copy /selftests/smc_loopback
-		run_kselftest smc_hostile_copy /selftests/smc_hostile
-		run_kselftest smc_sockapi_copy /selftests/smc_sockapi
+		SMC_RACE_ROUNDS=10 run_kselftest smc_hostile_copy /selftests/smc_hostile
+		SMC_SOCKAPI_ITER=10 run_kselftest smc_sockapi_copy /selftests/smc_sockapi
 		rmmod smc_loopback
 	else
 		result modprobe-smc_loopback-nocopy=0 FAIL

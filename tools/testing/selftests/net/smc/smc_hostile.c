@@ -2070,7 +2070,16 @@ TEST_F_TIMEOUT(forged, cross_wire, 120)
 	check_serving(_metadata, self->srv, NULL);
 }
 
+/* rounds of confirm_race; SMC_RACE_ROUNDS overrides */
 #define RACE_ROUNDS	30
+
+static int race_rounds(void)
+{
+	const char *s = getenv("SMC_RACE_ROUNDS");
+	int n = s ? atoi(s) : 0;
+
+	return n > 0 ? n : RACE_ROUNDS;
+}
 
 struct race_conn {
 	int fd;
@@ -2100,7 +2109,7 @@ static void *race_connect_fn(void *arg)
 TEST_F_TIMEOUT(forged, confirm_race, 600)
 {
 	struct timeval tv = { .tv_sec = 10 };
-	int round, early = 0, fired = 0;
+	int round, rounds = race_rounds(), early = 0, fired = 0;
 	struct smc_diag_info ci, si;
 	struct race_conn r;
 	__u16 vport;
@@ -2111,7 +2120,7 @@ TEST_F_TIMEOUT(forged, confirm_race, 600)
 	vlfd = smc_lib_listen(SMC_KIND_SMC, variant->family, variant->addr, 0,
 			      &vport);
 	ASSERT_LE(0, vlfd) TH_LOG("victim listener: %s", smc_lib_err);
-	for (round = 0; round < RACE_ROUNDS; round++) {
+	for (round = 0; round < rounds; round++) {
 		struct smc_stream st[4];
 		struct clc_accept acc;
 		struct srv_conn *sc;
