@@ -21,7 +21,8 @@ help:
 	@echo "  make shell        interactive guest with the SMC modules loaded"
 	@echo "  make diff         the series as one unified diff against the base"
 	@echo "  make build        build the x86_64 kernel (build-debug: the debug one)"
-	@echo "  make kunit | lint | selftests   single stages of 'check'"
+	@echo "  make kunit | lint   single stages of 'check': their results, a summary, exit 1 on a failure"
+	@echo "  make selftests    the x86_64 kernel's selftests in the guest, as 'check' runs them"
 	@echo "  make record-base  re-record the checksums of the base files the overlay replaces"
 	@echo "  make rebase-base [TO=VERSION]  three-way merge the overlay onto another linux-source-6.1"
 	@echo "                   (default: the newest in the archive), re-record checksums and the pin"
@@ -63,15 +64,16 @@ install-modules:
 	@KDIR="$(KDIR)" $(H)/modules.sh install
 
 kunit: deps
-	@$(H)/kunit.sh
+	@$(H)/step.sh kunit
 
 lint: deps
-	@$(H)/lint.sh
+	@$(H)/step.sh lint
 
-selftests: build
+selftests:
+	@CHECK_STEPS= CHECK_FLAVOURS=x86_64 CHECK_SMCR= $(H)/check.sh
+
+shell: build
 	@$(H)/selftests.sh x86_64
-
-shell: build selftests
 	@GUEST_INTERACTIVE=1 $(H)/guest.sh x86_64 $(H)/jobs/shell.sh
 
 diff:
