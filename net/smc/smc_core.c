@@ -2472,7 +2472,7 @@ static int __smc_buf_create(struct smc_sock *smc, bool is_smcd, bool is_rmb)
 		if (is_smcd && !lgr->smcd->nocopy)
 			smc_ism_set_conn(conn);
 	} else {
-		smp_store_release(&conn->sndbuf_desc, buf_desc);
+		smp_store_release(&conn->sndbuf_desc, buf_desc);	/* smc_diag */
 		smc->sk.sk_sndbuf = bufsize * 2;
 		atomic_set(&conn->sndbuf_space, bufsize);
 	}

@@ -59,6 +59,10 @@
 #include "kselftest.h"
 #include "smc_lib.h"
 
+#ifndef fallthrough
+#define fallthrough	__attribute__((__fallthrough__))
+#endif
+
 #define N_TESTS		3
 #define N_DUMPERS	2
 #define N_CHURNERS	2
@@ -229,20 +233,23 @@ static void fail(struct worker *w, const char *fmt, ...)
 
 static void print_summary(void)
 {
-	ksft_print_msg("closes: %s %llu, %s %llu, %s %llu, %s %llu, %s %llu, %s %llu; %llu aborts seen as a reset\n",
+	ksft_print_msg("closes: %s %llu, %s %llu, %s %llu, %s %llu, %s %llu, %s %llu;",
 		       close_names[0], (unsigned long long)STAT(closes[0]),
 		       close_names[1], (unsigned long long)STAT(closes[1]),
 		       close_names[2], (unsigned long long)STAT(closes[2]),
 		       close_names[3], (unsigned long long)STAT(closes[3]),
 		       close_names[4], (unsigned long long)STAT(closes[4]),
-		       close_names[5], (unsigned long long)STAT(closes[5]),
-		       (unsigned long long)STAT(resets));
-	ksft_print_msg("summary: dumps %llu connections %llu smcd %llu fallback-max-dmb %llu dmbinfo %llu\n",
+		       close_names[5], (unsigned long long)STAT(closes[5]));
+	printf(" %llu aborts seen as a reset\n",
+	       (unsigned long long)STAT(resets));
+	/* one line, which smc_churn.sh reads */
+	ksft_print_msg("summary: dumps %llu connections %llu smcd %llu",
 		       (unsigned long long)STAT(dumps),
 		       (unsigned long long)STAT(conns),
-		       (unsigned long long)STAT(smcd),
-		       (unsigned long long)STAT(max_dmb),
-		       (unsigned long long)STAT(dump_dmb));
+		       (unsigned long long)STAT(smcd));
+	printf(" fallback-max-dmb %llu dmbinfo %llu\n",
+	       (unsigned long long)STAT(max_dmb),
+	       (unsigned long long)STAT(dump_dmb));
 }
 
 static void put(const char *s)
@@ -578,7 +585,7 @@ static int pair_classify(struct worker *w, struct pair *p)
 	}
 	for (k = 0; k < 2; k++)
 		smc_diag_format(&d[k], line[k], sizeof(line[k]));
-	fail(w, "connection to %s is neither SMC-D nor a fallback for want of DMBs (0x%08x) on both ends:\n#   client: %s\n#   server: %s",
+	fail(w, "%s: not SMC-D nor 0x%08x fallback on both ends; client %s; server %s",
 	     p->l->addr, SMC_CLC_DECL_MAX_DMB, line[0], line[1]);
 	return -1;
 }
@@ -681,7 +688,7 @@ static int pair_close(struct worker *w, struct pair *p, enum close_how how)
 			step(w, "poll for the unread data");
 			rc = wait_readable(first);
 			if (rc)
-				fail(w, "%s to %s: %zu bytes sent, not readable at the other end: %s",
+				fail(w, "%s to %s: %zu bytes sent, not readable: %s",
 				     pair_mode(p), p->l->addr, len,
 				     err_str(-rc));
 		}
@@ -710,7 +717,7 @@ static int pair_close(struct worker *w, struct pair *p, enum close_how how)
 		if (!rc)
 			rc = expect_eof(w, p, p->cfd, false,
 					"EOF after the server's shutdown");
-		/* fall through */
+		fallthrough;
 	case CLOSE_AT_ONCE:
 		step(w, "close");
 		if (smc_rand(&w->rnd) & 1) {
@@ -1000,7 +1007,7 @@ int main(int argc, char **argv)
 		if (smc_now() >= t_end)
 			__atomic_store_n(&stop, true, __ATOMIC_RELEASE);
 		if (smc_now() >= t_report && !stopping()) {
-			ksft_print_msg("%.0f s: dumps %llu, connections %llu, smcd %llu, fallback-max-dmb %llu\n",
+			ksft_print_msg("%.0f s: dumps %llu, conns %llu, smcd %llu, max-dmb %llu\n",
 				       smc_now() - t0,
 				       (unsigned long long)STAT(dumps),
 				       (unsigned long long)STAT(conns),
