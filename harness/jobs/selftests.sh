@@ -17,12 +17,15 @@ run_kselftest smc_loopback /selftests/smc_loopback
 run_kselftest smc_nocopy /selftests/smc_nocopy
 # The socket calls applications make (splice, sendfile, MSG_PEEK, OOB,
 # ioctls, epoll ...), again in copy mode below: 50 fresh pairs a case,
-# 25 on the debug kernel (with kmemleak) and 10 in copy mode, for time.
-iter=50
-[ -e /sys/kernel/debug/kmemleak ] && iter=25
+# 15 on the debug kernel (with kmemleak) and 10 in copy mode, for time;
+# smc_hostile's confirm_race 30 rounds, 15 on debug, 10 in copy mode.
+iter=50 rounds=30
+if [ -e /sys/kernel/debug/kmemleak ]; then
+	iter=15 rounds=15
+fi
 SMC_SOCKAPI_ITER=$iter run_kselftest smc_sockapi /selftests/smc_sockapi
 run_kselftest smc_netlink /selftests/smc_netlink
-run_kselftest smc_hostile /selftests/smc_hostile
+SMC_RACE_ROUNDS=$rounds run_kselftest smc_hostile /selftests/smc_hostile
 run_shtest smc_netns /selftests/smc_netns.sh
 # 1000 connections; the buffers they leave cached in the idle link groups
 # are freed by the reload of smc_loopback in smc_dmb_limit right after.
