@@ -18,10 +18,11 @@ run_kselftest smc_nocopy /selftests/smc_nocopy
 # The socket calls applications make (splice, sendfile, MSG_PEEK, OOB,
 # ioctls, epoll ...), again in copy mode below: 50 fresh pairs a case,
 # 15 on the debug kernel (with kmemleak) and 10 in copy mode, for time;
-# smc_hostile's confirm_race 30 rounds, 15 on debug, 10 in copy mode.
-iter=50 rounds=30
+# smc_hostile's confirm_race 30 rounds, 15 on debug, 10 in copy mode;
+# smc_churn (below) 20 s, 60 s on debug where KASAN watches.
+iter=50 rounds=30 churn=20
 if [ -e /sys/kernel/debug/kmemleak ]; then
-	iter=15 rounds=15
+	iter=15 rounds=15 churn=60
 fi
 SMC_SOCKAPI_ITER=$iter run_kselftest smc_sockapi /selftests/smc_sockapi
 run_kselftest smc_netlink /selftests/smc_netlink
@@ -31,10 +32,7 @@ run_shtest smc_netns /selftests/smc_netns.sh
 # are freed by the reload of smc_loopback in smc_dmb_limit right after.
 run_kselftest smc_stress /selftests/smc_stress
 run_shtest smc_dmb_limit /selftests/smc_dmb_limit.sh
-# sock_diag dumps while connections come, go and are declined (max_dmbs=64):
-# 60 s where KASAN watches (the debug kernel, with kmemleak), 20 s elsewhere
-churn=20
-[ -e /sys/kernel/debug/kmemleak ] && churn=60
+# sock_diag dumps while connections come, go and are declined (max_dmbs=64)
 SMC_CHURN_SECS=$churn run_shtest smc_churn /selftests/smc_churn.sh
 run_shtest smc_unload /selftests/smc_unload.sh
 # Kill, reset, half-close, 50 smc_loopback and 3 smc reloads; leaves smc,
