@@ -17,7 +17,20 @@ job=$B/bench-job.sh
 	echo "BENCH_CONNS=${BENCH_CONNS:-5000}"
 	cat "$HARNESS/jobs/bench.sh"
 } >"$job"
-GUEST_TIMEOUT=${GUEST_TIMEOUT:-2400} "$HARNESS/guest.sh" x86_64 "$job" "$logf"
-grep '^BENCH ' "$logf" >"$B/bench.txt" || die "no benchmark results (see $logf)"
-awk -v json="$B/bench.json" -f "$HARNESS/bench-table.awk" "$B/bench.txt" | tee "$B/bench-table.txt"
+# The table is printed whatever happened; the exit status is non-zero
+# when the benchmark itself failed (the guest, a run that crashed or did
+# not report), not when a target is missed.
+rc=0
+GUEST_TIMEOUT=${GUEST_TIMEOUT:-2400} "$HARNESS/guest.sh" x86_64 "$job" "$logf" || rc=$?
+grep '^BENCH ' "$logf" >"$B/bench.txt" || true
+trc=0
+awk -v json="$B/bench.json" -v reps="${BENCH_REPS:-3}" -f "$HARNESS/bench-table.awk" \
+	"$B/bench.txt" >"$B/bench-table.txt" || trc=$?
+cat "$B/bench-table.txt"
 log "table: $B/bench-table.txt, JSON: $B/bench.json, raw: $B/bench.txt"
+if grep -q '^BENCH-ERROR' "$logf"; then
+	grep '^BENCH-ERROR' "$logf" >&2
+	rc=1
+fi
+[ "$rc" -eq 0 ] || die "the benchmark guest failed (exit $rc; see $logf)"
+[ "$trc" -eq 0 ] || die "the benchmark is incomplete (runs missing; see $logf)"

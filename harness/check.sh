@@ -44,12 +44,14 @@ if [[ " $flavours " == *" stock "* ]] && (resolve_stock); then
 	log "stock: linux-image-$STOCK_REL $STOCK_VERSION, linux-kbuild-6.1 $STOCK_KBUILD_VERSION"
 fi
 
+ran=$steps			# the stages whose results the manifest checks
 for s in $steps; do
 	step "$s" "$HARNESS/$s.sh"
 done
 
 for fl in $flavours; do
 	tf=$(date +%s)
+	ran="$ran $fl"
 	prep=("$HARNESS/build.sh" "$fl") job=$HARNESS/jobs/selftests.sh
 	if [ "$fl" = stock ]; then
 		prep=("$HARNESS/stock.sh") job=$HARNESS/stock-job.sh
@@ -67,7 +69,7 @@ for fl in $flavours; do
 	gl=$(build_dir "$fl")/guest-selftests.log
 	rc=0
 	# the whole suite on the KASAN kernel takes a while under TCG
-	GUEST_TIMEOUT=${GUEST_TIMEOUT:-3000} \
+	GUEST_TIMEOUT=${GUEST_TIMEOUT:-3000} GUEST_TOOLS=iperf3 \
 		"$HARNESS/guest.sh" "$fl" "$job" "$gl" || rc=$?
 	sed -n 's/^RESULT \([^ ]*\) \(PASS\|FAIL\|SKIP\)$/RESULT \1 \2/p' "$gl" |
 		sed "s/^RESULT /RESULT $fl:/" | tee -a "$R"
@@ -85,11 +87,17 @@ for fl in $flavours; do
 		esac
 		if [ ${#pair[@]} -eq 2 ]; then
 			log "SMC-R between two guests: ${pair[0]} and ${pair[1]}"
+			ran="$ran smcr:${pair[0]}+${pair[1]}"
 			step "smcr-${pair[0]}+${pair[1]}" "$HARNESS/smcr.sh" "${pair[@]}"
 		fi
 	fi
 	log "$fl stage took $(( $(date +%s) - tf ))s"
 done
+
+# Every suite of the stages that ran, with its number of cases
+# (harness/expected-results): nothing went missing, nothing was added.
+"$HARNESS/manifest.sh" check "$R" $ran >"$CACHE/manifest.out"
+tee -a "$R" <"$CACHE/manifest.out"
 
 pass=$(grep -c ' PASS$' "$R" || true)
 fail=$(grep -c ' FAIL$' "$R" || true)

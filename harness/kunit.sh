@@ -17,12 +17,14 @@ python3 tools/testing/kunit/kunit.py run --arch=x86_64 \
 rc=$?
 set -e
 sed -E 's/\x1b\[[0-9;]*m//g' "$B/kunit.log" >"$B/kunit.txt"
-# kunit.py prints "[PASSED] case", "[FAILED] case", "[SKIPPED] case" (the
-# suite lines come with ===== around them and are not counted).
-awk '/^\[[0-9:]+\] \[(PASSED|FAILED|SKIPPED|CRASHED)\] / {
+# kunit.py prints "===== suite (N subtests) =====" and then "[PASSED] case",
+# "[FAILED] case", "[SKIPPED] case"; the suite's own "===== [PASSED] suite
+# =====" line is not counted. Names: kunit:SUITE:CASE.
+awk '/^\[[0-9:]+\] =+ [a-z0-9_]+ \([0-9]+ subtests?\) =+$/ { suite=$3; next }
+/^\[[0-9:]+\] \[(PASSED|FAILED|SKIPPED|CRASHED)\] / {
 	st=$2; gsub(/[][]/, "", st); name=$3
 	if (st == "PASSED") st="PASS"; else if (st == "SKIPPED") st="SKIP"; else st="FAIL"
-	print "RESULT kunit:" name " " st
+	print "RESULT kunit:" (suite == "" ? "nosuite" : suite) ":" name " " st
 }' "$B/kunit.txt"
 grep -E 'Testing complete|Elapsed time' "$B/kunit.txt" >&2 || true
 if [ $rc -ne 0 ]; then

@@ -10,9 +10,14 @@ ulimit -n 65536
 echo "## bench: $T s a run, $R runs each, $(nproc) CPUs"
 
 bench() {	# bench SECTION REP NAME smc_bench-args...
-	local sec=$1 rep=$2 name=$3
+	local sec=$1 rep=$2 name=$3 rc
 	shift 3
-	smc_bench "$@" | sed "s/^RESULT [a-z]* /BENCH $sec $rep $name /"
+	smc_bench "$@" >/tmp/bench.out 2>&1
+	rc=$?
+	sed "s/^RESULT [a-z]* /BENCH $sec $rep $name /" /tmp/bench.out
+	# a run that failed: the host's table marks its row MISSED and
+	# make bench fails
+	[ $rc -eq 0 ] || echo "BENCH-ERROR $sec $rep $name: smc_bench $* exited $rc"
 }
 
 suite() {	# suite SECTION

@@ -26,11 +26,16 @@ if [ -e /sys/kernel/debug/kmemleak ]; then
 fi
 SMC_SOCKAPI_ITER=$iter run_kselftest smc_sockapi /selftests/smc_sockapi
 run_kselftest smc_netlink /selftests/smc_netlink
+# The user's path: unmodified iperf3 under smc_run, proven SMC-D at both
+# ends and counted once each by the SMC-D statistics.
+run_shtest smc_run bash /jobs/smc_run-test.sh
 SMC_RACE_ROUNDS=$rounds run_kselftest smc_hostile /selftests/smc_hostile
 run_shtest smc_netns /selftests/smc_netns.sh
 # 1000 connections; the buffers they leave cached in the idle link groups
 # are freed by the reload of smc_loopback in smc_dmb_limit right after.
 run_kselftest smc_stress /selftests/smc_stress
+# the stress test's data checker catches one spoilt byte (smc_stress -X)
+run_shtest smc_stress_check bash /jobs/smc_stress-check.sh
 run_shtest smc_dmb_limit /selftests/smc_dmb_limit.sh
 # sock_diag dumps while connections come, go and are declined (max_dmbs=64)
 SMC_CHURN_SECS=$churn run_shtest smc_churn /selftests/smc_churn.sh

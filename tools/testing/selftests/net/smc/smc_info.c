@@ -8,6 +8,8 @@
  *   smc_info [all|info|device|linkgroup|stats]
  *   smc_info links                  one line per SMC-R link, then
  *                                   "smcr_links N"
+ *   smc_info sockets                one line per AF_SMC socket (sock_diag,
+ *                                   as smc-tools' smcss), then "sockets N"
  *   smc_info pnet [show]            the pnet table
  *   smc_info pnet add NAME eth DEV  a net device
  *   smc_info pnet add NAME ib DEV [PORT]
@@ -181,10 +183,33 @@ static int show_pnet(void)
 	return 0;
 }
 
+static int show_socket(const struct smc_diag_info *di, void *arg)
+{
+	char line[256];
+
+	smc_diag_format(di, line, sizeof(line));
+	printf("socket inode %llu state %u sport %u dport %u %s\n",
+	       (unsigned long long)di->inode, di->state, di->sport, di->dport,
+	       line);
+	return 0;
+}
+
+static int show_sockets(void)
+{
+	int n = smc_diag_dump_all(show_socket, NULL);
+
+	if (n < 0) {
+		fprintf(stderr, "smc_diag dump: %s\n", strerror(-n));
+		return n;
+	}
+	printf("sockets %d\n", n);
+	return 0;
+}
+
 static void die_usage(const char *prog)
 {
 	fprintf(stderr,
-		"usage: %s [all|info|device|linkgroup|stats|links]\n"
+		"usage: %s [all|info|device|linkgroup|stats|links|sockets]\n"
 		"       %s pnet [show]\n"
 		"       %s pnet add NAME eth DEV\n"
 		"       %s pnet add NAME ib DEV [PORT]\n"
@@ -251,6 +276,8 @@ int main(int argc, char **argv)
 		die_usage(argv[0]);
 	if (!strcmp(what, "links"))
 		return show_links() ? 1 : 0;
+	if (!strcmp(what, "sockets"))
+		return show_sockets() ? 1 : 0;
 	if (!all && strcmp(what, "info") && strcmp(what, "device") &&
 	    strcmp(what, "linkgroup") && strcmp(what, "stats"))
 		die_usage(argv[0]);
