@@ -3,7 +3,7 @@
 
 H := harness
 
-.PHONY: help deps build build-debug run bench check check-debug check-stock \
+.PHONY: help deps build build-debug run bench check check-debug check-stock check-fresh \
 	kunit lint selftests shell diff record-base rebase-base modules install-modules \
 	profile clean
 
@@ -13,6 +13,8 @@ help:
 	@echo "  make check        lint + builds + KUnit + selftests in the guest; ends 'N passed, N failed'"
 	@echo "  make check-debug  the selftests on the debug kernel (KASAN, lockdep, kmemleak)"
 	@echo "  make check-stock  the selftests on Debian's stock 6.1 kernel with the out-of-tree modules"
+	@echo "  make check-fresh  the README's commands in a debootstrapped Debian 12 minbase root (root;"
+	@echo "                   downloads and builds from nothing, about 70 minutes; not part of check)"
 	@echo "  make modules [KDIR=...]  smc.ko, smc_diag.ko, smc_loopback.ko for a stock Debian 12 kernel"
 	@echo "                   (default: the running kernel's headers; KDIR: another kernel's headers)"
 	@echo "  make install-modules [KDIR=...]  install them in /lib/modules/RELEASE/updates (root), depmod"
@@ -56,6 +58,9 @@ check-debug:
 
 check-stock:
 	@CHECK_STEPS= CHECK_FLAVOURS=stock $(H)/check.sh
+
+check-fresh:
+	@$(H)/check-fresh.sh
 
 modules:
 	@KDIR="$(KDIR)" $(H)/modules.sh build

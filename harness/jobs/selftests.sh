@@ -20,9 +20,10 @@ run_kselftest smc_nocopy /selftests/smc_nocopy
 # 15 on the debug kernel (with kmemleak) and 10 in copy mode, for time;
 # smc_hostile's confirm_race 30 rounds, 15 on debug, 10 in copy mode;
 # smc_churn (below) 20 s, 60 s on debug where KASAN watches.
-iter=50 rounds=30 churn=20
+# smc_faults reloads smc_loopback 50 times, 20 on debug.
+iter=50 rounds=30 churn=20 cycles=50
 if [ -e /sys/kernel/debug/kmemleak ]; then
-	iter=15 rounds=15 churn=60
+	iter=15 rounds=15 churn=60 cycles=20
 fi
 SMC_SOCKAPI_ITER=$iter run_kselftest smc_sockapi /selftests/smc_sockapi
 run_kselftest smc_netlink /selftests/smc_netlink
@@ -42,7 +43,7 @@ SMC_CHURN_SECS=$churn run_shtest smc_churn /selftests/smc_churn.sh
 run_shtest smc_unload /selftests/smc_unload.sh
 # Kill, reset, half-close, 50 smc_loopback and 3 smc reloads; leaves smc,
 # smc_diag and smc_loopback loaded with default parameters.
-run_shtest smc_faults /selftests/smc_faults.sh
+SMC_FAULT_CYCLES=$cycles run_shtest smc_faults /selftests/smc_faults.sh
 # The copy mode (nocopy=0) stays supported: the data path and the hostile
 # peers once more (one writer per DMB holds there too).
 if rmmod smc_loopback 2>/dev/null || ! [ -d /sys/module/smc_loopback ]; then
