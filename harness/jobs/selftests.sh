@@ -37,6 +37,9 @@ run_shtest smc_netns /selftests/smc_netns.sh
 run_kselftest smc_stress /selftests/smc_stress
 # the stress test's data checker catches one spoilt byte (smc_stress -X)
 run_shtest smc_stress_check bash /jobs/smc_stress-check.sh
+# 1000 connections in a cgroup with memory.max 64M: charged there, smaller
+# DMBs or TCP, nothing outside; the copy mode's send buffers further down
+run_kselftest smc_memcg /selftests/smc_memcg
 run_shtest smc_dmb_limit /selftests/smc_dmb_limit.sh
 # sock_diag dumps while connections come, go and are declined (max_dmbs=64)
 SMC_CHURN_SECS=$churn run_shtest smc_churn /selftests/smc_churn.sh
@@ -51,6 +54,7 @@ if rmmod smc_loopback 2>/dev/null || ! [ -d /sys/module/smc_loopback ]; then
 		run_kselftest smc_loopback_copy /selftests/smc_loopback
 		SMC_RACE_ROUNDS=10 run_kselftest smc_hostile_copy /selftests/smc_hostile
 		SMC_SOCKAPI_ITER=10 run_kselftest smc_sockapi_copy /selftests/smc_sockapi
+		run_kselftest smc_memcg_copy /selftests/smc_memcg -n 300
 		rmmod smc_loopback
 	else
 		result modprobe-smc_loopback-nocopy=0 FAIL

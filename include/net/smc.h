@@ -39,6 +39,7 @@ struct smcd_dmb {
 	void *cpu_addr;
 	dma_addr_t dma_addr;
 	bool serv;	/* the server end's DMB, see attach_dmb() */
+	u8 account : 1;	/* charge it to the active memcg (memcg_charge) */
 };
 
 #define ISM_EVENT_DMB	0
@@ -126,6 +127,10 @@ struct smcd_dev {
 	u8 going_away : 1;
 	u8 supports_v2 : 1;	/* HW can do SMC-Dv2; set before register */
 	u8 nocopy : 1;		/* send buffers attach to the peer's DMB */
+	/* Buffers are charged to the socket's memory cgroup: the DMBs by
+	 * register_dmb() (struct smcd_dmb account), send buffers by the core
+	 */
+	u8 memcg_charge : 1;
 	/* DMB and send buffer size for sockets whose SO_RCVBUF / SO_SNDBUF
 	 * the user did not set, if larger than the sysctl's; 0: none
 	 */

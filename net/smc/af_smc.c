@@ -1691,6 +1691,21 @@ out_err:
 	return rc;
 }
 
+/* A server end is built by a kernel worker, which runs in the root memory
+ * cgroup: it takes the listener's cgroup, which its SMC-D buffers are then
+ * charged to, as a client's are to the cgroup it was created in
+ * (sk_alloc()).
+ */
+static void smc_sk_inherit_memcg(struct sock *sk, const struct sock *lsk)
+{
+#ifdef CONFIG_MEMCG
+	if (mem_cgroup_sockets_enabled && lsk->sk_memcg && !sk->sk_memcg) {
+		css_get(&lsk->sk_memcg->css);
+		sk->sk_memcg = lsk->sk_memcg;
+	}
+#endif
+}
+
 static int smc_clcsock_accept(struct smc_sock *lsmc, struct smc_sock **new_smc)
 {
 	struct socket *new_clcsock = NULL;
@@ -1708,6 +1723,7 @@ static int smc_clcsock_accept(struct smc_sock *lsmc, struct smc_sock **new_smc)
 		goto out;
 	}
 	*new_smc = smc_sk(new_sk);
+	smc_sk_inherit_memcg(new_sk, lsk);
 
 	mutex_lock(&lsmc->clcsock_release_lock);
 	if (lsmc->clcsock)

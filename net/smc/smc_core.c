@@ -18,6 +18,7 @@
 #include <linux/mutex.h>
 #include <linux/list.h>
 #include <linux/smc.h>
+#include <linux/sched/mm.h>
 #include <net/tcp.h>
 #include <net/sock.h>
 #include <rdma/ib_verbs.h>
@@ -1169,12 +1170,30 @@ static void smcd_buf_release(struct smc_connection *conn,
 	smc_buf_free(lgr, true, rmb_desc);
 }
 
+/* A send buffer charged to a memory cgroup goes with its connection: in
+ * the link group's cache it would stay charged to that cgroup and serve
+ * another's connection.
+ */
+static void smcd_sndbuf_release(struct smc_connection *conn,
+				struct smc_link_group *lgr)
+{
+	struct smc_buf_desc *sndbuf_desc = conn->sndbuf_desc;
+
+	down_write(&lgr->sndbufs_lock);
+	list_del(&sndbuf_desc->list);
+	up_write(&lgr->sndbufs_lock);
+	WRITE_ONCE(conn->sndbuf_desc, NULL);
+	smc_buf_free(lgr, false, sndbuf_desc);
+}
+
 static void smc_buf_unuse(struct smc_connection *conn,
 			  struct smc_link_group *lgr)
 {
 	if (conn->sndbuf_desc && !smc_conn_sndbuf_attached(conn)) {
 		if (!lgr->is_smcd && conn->sndbuf_desc->is_vm) {
 			smcr_buf_unuse(conn->sndbuf_desc, false, lgr);
+		} else if (lgr->is_smcd && conn->sndbuf_desc->accounted) {
+			smcd_sndbuf_release(conn, lgr);
 		} else {
 			memzero_explicit(conn->sndbuf_desc->cpu_addr, conn->sndbuf_desc->len);
 			WRITE_ONCE(conn->sndbuf_desc->used, 0);
@@ -2345,7 +2364,7 @@ out:
 
 static struct smc_buf_desc *smcd_new_buf_create(struct smc_link_group *lgr,
 						bool is_dmb, int bufsize,
-						bool serv)
+						bool serv, bool account)
 {
 	struct smc_buf_desc *buf_desc;
 	int rc;
@@ -2355,7 +2374,8 @@ static struct smc_buf_desc *smcd_new_buf_create(struct smc_link_group *lgr,
 	if (!buf_desc)
 		return ERR_PTR(-ENOMEM);
 	if (is_dmb) {
-		rc = smc_ism_register_dmb(lgr, bufsize, serv, buf_desc);
+		rc = smc_ism_register_dmb(lgr, bufsize, serv, account,
+					  buf_desc);
 		if (rc) {
 			kfree(buf_desc);
 			if (rc == -ENOMEM)
@@ -2375,25 +2395,79 @@ static struct smc_buf_desc *smcd_new_buf_create(struct smc_link_group *lgr,
 	} else {
 		buf_desc->cpu_addr = kzalloc(bufsize, GFP_KERNEL |
 					     __GFP_NOWARN | __GFP_NORETRY |
-					     __GFP_NOMEMALLOC);
+					     __GFP_NOMEMALLOC |
+					     (account ? __GFP_ACCOUNT : 0));
 		if (!buf_desc->cpu_addr) {
 			kfree(buf_desc);
 			return ERR_PTR(-EAGAIN);
 		}
 		buf_desc->len = bufsize;
+		buf_desc->accounted = account;
 	}
 	return buf_desc;
+}
+
+#ifdef CONFIG_MEMCG
+/* A memory cgroup's pages (its children's included) on the file LRUs: page
+ * cache, which reclaim gives back when a charge needs the room. Read as
+ * lruvec_page_state() does, short of its node_page_state() fallback for a
+ * disabled memcg, which modules cannot link; the counters lag by up to
+ * the memcg statistics' flush period.
+ */
+static unsigned long smcd_memcg_file_pages(struct mem_cgroup *memcg)
+{
+	struct mem_cgroup_per_node *pn;
+	unsigned long pages = 0;
+	int nid;
+
+	for_each_online_node(nid) {
+		pn = memcg->nodeinfo[nid];
+		pages += max(READ_ONCE(pn->lruvec_stats.state[NR_INACTIVE_FILE]), 0L) +
+			 max(READ_ONCE(pn->lruvec_stats.state[NR_ACTIVE_FILE]), 0L);
+	}
+	return pages;
+}
+#endif
+
+/* SMC-D buffers fill a memory cgroup (and each ancestor with a limit) up
+ * to three quarters of its limit, memory.max or memory.high, not counting
+ * its page cache. The rest stays for whatever else its tasks allocate,
+ * their sockets and TCP's buffers among them: a cgroup that fills up with
+ * connections gets smaller buffers, then TCP, and not its OOM killer (or
+ * memory.high's throttling of the handshake worker). The charge itself
+ * enforces memory.max.
+ */
+static bool smcd_memcg_room(struct mem_cgroup *memcg, int bufsize)
+{
+#ifdef CONFIG_MEMCG
+	unsigned long pages = DIV_ROUND_UP(bufsize, PAGE_SIZE);
+	unsigned long limit, usage, unreclaimable;
+
+	for (; memcg; memcg = parent_mem_cgroup(memcg)) {
+		limit = min(READ_ONCE(memcg->memory.max),
+			    READ_ONCE(memcg->memory.high));
+		if (limit == PAGE_COUNTER_MAX)
+			continue;
+		usage = page_counter_read(&memcg->memory);
+		unreclaimable = usage - min(usage, smcd_memcg_file_pages(memcg));
+		if (unreclaimable + pages > limit - limit / 4)
+			return false;
+	}
+#endif
+	return true;
 }
 
 static int __smc_buf_create(struct smc_sock *smc, bool is_smcd, bool is_rmb)
 {
 	struct smc_buf_desc *buf_desc = ERR_PTR(-ENOMEM);
+	struct mem_cgroup *memcg = NULL, *old_memcg;
 	struct smc_connection *conn = &smc->conn;
 	struct smc_link_group *lgr = conn->lgr;
 	struct list_head *buf_list;
 	int bufsize, bufsize_comp;
 	struct rw_semaphore *lock;	/* lock buffer list */
 	bool is_dgraded = false;
+	bool account = false;
 
 	if (is_rmb)
 		/* use socket recv buffer size (w/o overhead) as start value */
@@ -2405,6 +2479,17 @@ static int __smc_buf_create(struct smc_sock *smc, bool is_smcd, bool is_rmb)
 	if (is_smcd && !(smc->sk.sk_userlocks &
 			 (is_rmb ? SOCK_RCVBUF_LOCK : SOCK_SNDBUF_LOCK)))
 		bufsize = max_t(int, bufsize, lgr->smcd->buf_size_default);
+	/* On a device that asks for it, SMC-D memory is charged to the
+	 * socket's memory cgroup (a server end's is its listener's, see
+	 * smc_clcsock_accept()), also where a worker allocates: the device
+	 * charges its DMBs, the core the send buffers, which then bypass
+	 * the link group's cache. A full cgroup gets smaller buffers, then
+	 * a decline (TCP).
+	 */
+	if (is_smcd && lgr->smcd->memcg_charge && mem_cgroup_sockets_enabled)
+		memcg = smc->sk.sk_memcg;
+	if (memcg)
+		account = true;
 
 	for (bufsize_comp = smc_compress_bufsize(bufsize, is_smcd, is_rmb);
 	     bufsize_comp >= 0; bufsize_comp--) {
@@ -2418,7 +2503,8 @@ static int __smc_buf_create(struct smc_sock *smc, bool is_smcd, bool is_rmb)
 		bufsize = smc_uncompress_bufsize(bufsize_comp);
 
 		/* check for reusable slot in the link group */
-		buf_desc = smc_buf_get_slot(bufsize_comp, lock, buf_list);
+		buf_desc = account ? NULL :
+			   smc_buf_get_slot(bufsize_comp, lock, buf_list);
 		if (buf_desc) {
 			buf_desc->is_dma_need_sync = 0;
 			SMC_STAT_RMB_SIZE(smc, is_smcd, is_rmb, bufsize);
@@ -2426,11 +2512,17 @@ static int __smc_buf_create(struct smc_sock *smc, bool is_smcd, bool is_rmb)
 			break; /* found reusable slot */
 		}
 
-		if (is_smcd)
+		if (memcg && !smcd_memcg_room(memcg, bufsize)) {
+			buf_desc = ERR_PTR(-EAGAIN);	/* try smaller */
+		} else if (is_smcd) {
+			old_memcg = set_active_memcg(memcg);
 			buf_desc = smcd_new_buf_create(lgr, is_rmb, bufsize,
-						       !!smc->listen_smc);
-		else
+						       !!smc->listen_smc,
+						       account);
+			set_active_memcg(old_memcg);
+		} else {
 			buf_desc = smcr_new_buf_create(lgr, is_rmb, bufsize);
+		}
 
 		if (PTR_ERR(buf_desc) == -ENOMEM)
 			break;

@@ -198,6 +198,10 @@ struct smc_buf_desc {
 					/* DMB token number */
 			dma_addr_t	dma_addr;
 					/* DMA address */
+			u8		accounted;
+					/* send buffer charged to a
+					 * memory cgroup: never cached
+					 */
 		};
 	};
 };

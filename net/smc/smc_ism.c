@@ -272,7 +272,7 @@ int smc_ism_unregister_dmb(struct smcd_dev *smcd, struct smc_buf_desc *dmb_desc)
 }
 
 int smc_ism_register_dmb(struct smc_link_group *lgr, int dmb_len, bool serv,
-			 struct smc_buf_desc *dmb_desc)
+			 bool account, struct smc_buf_desc *dmb_desc)
 {
 	struct smcd_dmb dmb;
 	int rc;
@@ -280,6 +280,7 @@ int smc_ism_register_dmb(struct smc_link_group *lgr, int dmb_len, bool serv,
 	memset(&dmb, 0, sizeof(dmb));
 	dmb.dmb_len = dmb_len;
 	dmb.serv = serv;
+	dmb.account = account;
 	dmb.sba_idx = dmb_desc->sba_idx;
 	dmb.vlan_id = lgr->vlan_id;
 	dmb.rgid = lgr->peer_gid;

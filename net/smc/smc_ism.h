@@ -44,7 +44,7 @@ void smc_ism_unset_conn(struct smc_connection *conn);
 int smc_ism_get_vlan(struct smcd_dev *dev, unsigned short vlan_id);
 int smc_ism_put_vlan(struct smcd_dev *dev, unsigned short vlan_id);
 int smc_ism_register_dmb(struct smc_link_group *lgr, int buf_size, bool serv,
-			 struct smc_buf_desc *dmb_desc);
+			 bool account, struct smc_buf_desc *dmb_desc);
 int smc_ism_unregister_dmb(struct smcd_dev *dev, struct smc_buf_desc *dmb_desc);
 int smc_ism_attach_dmb(struct smcd_dev *smcd, u64 token, u64 own_tok,
 		       bool answer, struct smc_buf_desc *buf_desc);

@@ -462,7 +462,7 @@ static void smc_ism_dmb_wide_index(struct kunit *test)
 	conn->lgr = lgr;
 	conn->rmb_desc = desc;
 
-	KUNIT_ASSERT_EQ(test, smc_ism_register_dmb(lgr, SZ_16K, false, desc),
+	KUNIT_ASSERT_EQ(test, smc_ism_register_dmb(lgr, SZ_16K, false, false, desc),
 			0);
 	KUNIT_EXPECT_EQ(test, desc->sba_idx, SMC_KUNIT_WIDE_IDX);
 	smc_ism_set_conn(conn);

@@ -213,9 +213,12 @@ static int smc_lo_register_dmb(struct smcd_dev *smcd, struct smcd_dmb *dmb)
 	/* ... so don't dig deep. Not zeroed: 1 MiB of memset per DMB
 	 * would halve the connection rate, and the core zeroes what it
 	 * reads before the peer wrote it, see smcd_new_buf_create().
+	 * Charged, if the core asks, to the memory cgroup it made active,
+	 * the socket's; a full cgroup then fails it like a full machine.
 	 */
 	node->cpu_addr = kmalloc(dmb->dmb_len, GFP_KERNEL | __GFP_NOWARN |
-				 __GFP_NORETRY | __GFP_NOMEMALLOC);
+				 __GFP_NORETRY | __GFP_NOMEMALLOC |
+				 (dmb->account ? __GFP_ACCOUNT : 0));
 	if (!node->cpu_addr)
 		goto err_node;
 	node->len = dmb->dmb_len;
@@ -445,6 +448,7 @@ static int __init smc_lo_init(void)
 	ldev->smcd->priv = ldev;
 	ldev->smcd->nocopy = nocopy;
 	ldev->smcd->buf_size_default = buf_size;
+	ldev->smcd->memcg_charge = 1;
 
 	rc = smc_lo_register(ldev);
 	if (rc)
