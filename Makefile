@@ -14,7 +14,7 @@ help:
 	@echo "  make check-debug  the selftests on the debug kernel (KASAN, lockdep, kmemleak)"
 	@echo "  make check-stock  the selftests on Debian's stock 6.1 kernel with the out-of-tree modules"
 	@echo "  make check-fresh  the README's commands in a debootstrapped Debian 12 minbase root (root;"
-	@echo "                   downloads and builds from nothing, about 70 minutes; not part of check)"
+	@echo "                   downloads and builds from nothing, about 55 minutes; not part of check)"
 	@echo "  make modules [KDIR=...]  smc.ko, smc_diag.ko, smc_loopback.ko for a stock Debian 12 kernel"
 	@echo "                   (default: the running kernel's headers; KDIR: another kernel's headers)"
 	@echo "  make install-modules [KDIR=...]  install them in /lib/modules/RELEASE/updates (root), depmod"

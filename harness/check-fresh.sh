@@ -7,7 +7,7 @@
 # starts from an empty cache, as CI's does) and `make run`, each timed.
 # The peak memory in use on the host and the disk the root takes are
 # measured too. Not part of `make check`: it downloads and builds from
-# nothing (about 70 minutes here). Needs root.
+# nothing (about 55 minutes here). Needs root.
 #
 # env: FRESH_DIR (default $CACHE/fresh), FRESH_MIRROR (default: the first
 #      URI of the host's apt sources), FRESH_KEEP=1 (keep the root after a
