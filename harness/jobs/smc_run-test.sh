@@ -32,6 +32,17 @@ one_pair() {		# one_pair ADDR PORT
 	socks=$(smc_info sockets | grep -E "(sport|dport) $port " | grep -v 'dport 0 ')
 	echo "$socks" | sed 's/^/##   /'
 	wait "$cpid" || { echo "## iperf3 client failed:"; cat /tmp/iperf-c.log; fail=1; }
+	# a one-off server exits after its client; one that never had one
+	# must not hang the suite
+	for _ in $(seq 50); do
+		kill -0 "$spid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$spid" 2>/dev/null; then
+		echo "## iperf3 server still running after its client: killed"
+		kill "$spid"
+		fail=1
+	fi
 	wait "$spid" || { echo "## iperf3 server failed:"; cat /tmp/iperf-s.log; fail=1; }
 	grep -E 'sender|receiver' /tmp/iperf-c.log | sed 's/^/##   /'
 	grep -q 'receiver' /tmp/iperf-c.log || { echo "## no transfer reported"; fail=1; }
