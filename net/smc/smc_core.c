@@ -1153,37 +1153,25 @@ static void smcr_buf_unuse(struct smc_buf_desc *buf_desc, bool is_rmb,
 	}
 }
 
-/* A DMB of a device with attach_dmb() has had its one writer (in
- * no-copy mode the peer's send buffer may even still be attached): never
- * hand it to another connection. The device frees the memory once the
- * peer has detached.
+/* Free a connection's SMC-D buffer instead of leaving it in the link
+ * group's cache for another connection: a DMB of a device with
+ * attach_dmb() has had its one writer (in no-copy mode the peer's send
+ * buffer may even still be attached; the device frees the memory once the
+ * peer has detached), and a send buffer charged to a memory cgroup would
+ * stay charged to it while serving another cgroup's connection.
  */
-static void smcd_buf_release(struct smc_connection *conn,
-			     struct smc_link_group *lgr)
+static void smcd_buf_release(struct smc_link_group *lgr, bool is_rmb,
+			     struct smc_buf_desc **desc)
 {
-	struct smc_buf_desc *rmb_desc = conn->rmb_desc;
+	struct rw_semaphore *lock = is_rmb ? &lgr->rmbs_lock :
+					     &lgr->sndbufs_lock;
+	struct smc_buf_desc *buf_desc = *desc;
 
-	down_write(&lgr->rmbs_lock);
-	list_del(&rmb_desc->list);
-	up_write(&lgr->rmbs_lock);
-	WRITE_ONCE(conn->rmb_desc, NULL);
-	smc_buf_free(lgr, true, rmb_desc);
-}
-
-/* A send buffer charged to a memory cgroup goes with its connection: in
- * the link group's cache it would stay charged to that cgroup and serve
- * another's connection.
- */
-static void smcd_sndbuf_release(struct smc_connection *conn,
-				struct smc_link_group *lgr)
-{
-	struct smc_buf_desc *sndbuf_desc = conn->sndbuf_desc;
-
-	down_write(&lgr->sndbufs_lock);
-	list_del(&sndbuf_desc->list);
-	up_write(&lgr->sndbufs_lock);
-	WRITE_ONCE(conn->sndbuf_desc, NULL);
-	smc_buf_free(lgr, false, sndbuf_desc);
+	down_write(lock);
+	list_del(&buf_desc->list);
+	up_write(lock);
+	WRITE_ONCE(*desc, NULL);
+	smc_buf_free(lgr, is_rmb, buf_desc);
 }
 
 static void smc_buf_unuse(struct smc_connection *conn,
@@ -1193,7 +1181,7 @@ static void smc_buf_unuse(struct smc_connection *conn,
 		if (!lgr->is_smcd && conn->sndbuf_desc->is_vm) {
 			smcr_buf_unuse(conn->sndbuf_desc, false, lgr);
 		} else if (lgr->is_smcd && conn->sndbuf_desc->accounted) {
-			smcd_sndbuf_release(conn, lgr);
+			smcd_buf_release(lgr, false, &conn->sndbuf_desc);
 		} else {
 			memzero_explicit(conn->sndbuf_desc->cpu_addr, conn->sndbuf_desc->len);
 			WRITE_ONCE(conn->sndbuf_desc->used, 0);
@@ -1203,7 +1191,7 @@ static void smc_buf_unuse(struct smc_connection *conn,
 		if (!lgr->is_smcd) {
 			smcr_buf_unuse(conn->rmb_desc, true, lgr);
 		} else if (lgr->smcd->ops->attach_dmb) {
-			smcd_buf_release(conn, lgr);
+			smcd_buf_release(lgr, true, &conn->rmb_desc);
 		} else {
 			memzero_explicit(conn->rmb_desc->cpu_addr,
 					 conn->rmb_desc->len + sizeof(struct smcd_cdc_msg));
