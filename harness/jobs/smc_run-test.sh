@@ -22,14 +22,21 @@ one_pair() {		# one_pair ADDR PORT
 	[ -n "$before" ] || { echo "## no SMC-D statistics"; fail=1; return; }
 	smc_run iperf3 -s -1 -p "$port" >/tmp/iperf-s.log 2>&1 &
 	local spid=$!
-	for _ in $(seq 50); do
+	for _ in $(seq 100); do
 		smc_info sockets | grep -q "sport $port dport 0 " && break
 		sleep 0.1
 	done
 	smc_run iperf3 -c "$addr" -p "$port" -t 4 -l 64K -f m >/tmp/iperf-c.log 2>&1 &
 	local cpid=$!
-	sleep 2
-	socks=$(smc_info sockets | grep -E "(sport|dport) $port " | grep -v 'dport 0 ')
+	# the client may take seconds to start on a debug kernel (its first
+	# run waits for the random pool): look until both connections show,
+	# within the 4 s the data connection lasts
+	for _ in $(seq 100); do
+		socks=$(smc_info sockets | grep -E "(sport|dport) $port " | grep -v 'dport 0 ')
+		[ "$(echo "$socks" | grep -c 'state 1 ')" -ge 4 ] && break
+		kill -0 "$cpid" 2>/dev/null || break
+		sleep 0.1
+	done
 	echo "$socks" | sed 's/^/##   /'
 	wait "$cpid" || { echo "## iperf3 client failed:"; cat /tmp/iperf-c.log; fail=1; }
 	# a one-off server exits after its client; one that never had one
