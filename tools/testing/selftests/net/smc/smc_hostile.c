@@ -31,6 +31,11 @@
  * and answer with a CLC confirm naming the DMB token of another live
  * connection (learnt through sock_diag). That connection streams pattern
  * data in both directions meanwhile and must not lose or gain a byte.
+ *
+ * The fake_server cases are the mirror: a forged listener (raw sockets
+ * and TCP_REPAIR, see there) answers a real AF_SMC client's proposal with
+ * malformed accepts or accepts naming DMBs that are not the client's to
+ * write. The client must decline or fail its connect(), nothing else.
  */
 #define _GNU_SOURCE
 
@@ -133,7 +138,9 @@
 #define SMC_CLC_DECL_NOV2DEXT	0x03030005
 #define SMC_CLC_DECL_NOUEID	0x03030008
 #define SMC_CLC_DECL_VERSMISMAT	0x030c0000
+#define SMC_CLC_DECL_MODEUNSUPP	0x03040000
 #define SMC_CLC_DECL_SYNCERR	0x04000000	/* sent with first contact */
+#define SMC_CLC_DECL_ERR_REGBUF	0x09990003
 
 /* "SMCR" and "SMCD" in EBCDIC */
 static const __u8 ec_smcr[4] = { 0xe2, 0xd4, 0xc3, 0xd9 };
@@ -180,6 +187,14 @@ static __u32 get32(const __u8 *p)
 
 	memcpy(&v, p, sizeof(v));
 	return be32toh(v);
+}
+
+static __u64 get64(const __u8 *p)
+{
+	__u64 v;
+
+	memcpy(&v, p, sizeof(v));
+	return be64toh(v);
 }
 
 static __u8 hdr_vt(int version, int typev2, int typev1)
@@ -2251,6 +2266,805 @@ TEST_F_TIMEOUT(forged, decline_first_contact, 300)
 	victim_check(_metadata, &self->v);
 	victim_close(&self->v);
 	check_serving(_metadata, self->srv, NULL);
+}
+
+/* ---- hostile servers: a forged listener answers a real AF_SMC client ---- */
+
+/*
+ * A real client only speaks CLC to a server whose SYN-ACK carried the SMC
+ * TCP option, which no plain TCP listener sends. So the forged listener
+ * is built by hand (root only): a TCP listener on the port whose accept
+ * queue is kept full keeps the kernel silent (the client's SYN is
+ * dropped, not answered); a raw socket sees the SYN, and sends the SYN-ACK
+ * with the SMC option; a TCP_REPAIR socket with the sequence numbers of
+ * that exchange takes the connection over. From there on, what the client
+ * reads as its server's CLC messages is written by this program.
+ *
+ * The real client must decline (and fall back to TCP) or fail its
+ * connect() cleanly, in the time the CLC handshake allows; a victim pair
+ * streams checked data meanwhile and the real listener keeps serving.
+ *
+ * A client registers its own DMB only when the accept has arrived, with a
+ * fresh random token: a server cannot name it (the KUnit case
+ * smcd_self_attach covers a peer naming our own DMB). The pending DMB of
+ * a handshake that the forger holds open with the real listener is the
+ * one DMB a forged accept can name successfully: its size and index
+ * fields are checked against it.
+ */
+
+#define TCPOPT_SMC_KIND		254
+#define TCPOPT_SMC_MAGIC	0xe2d4c3d9
+#define FAKE_ISS		0x10203040U
+#define FAKE_MSS		1400
+#define CLC_WAIT_S		6	/* CLC_WAIT_TIME */
+#define DMBE_1M			6	/* 16 KiB << 6 */
+#define SMCD_AC_V1_LEN		48	/* SMCD_CLC_ACCEPT_CONFIRM_LEN */
+#define SMCR_AC_V2_LEN		108	/* SMCR_CLC_ACCEPT_CONFIRM_LEN_V2 */
+
+struct fake_srv {
+	int family;
+	const char *addr;
+	int lfd, filler, raw, fd;
+	__u16 port, cport;
+	__u32 cisn;
+	__u16 cwin;
+	bool smc_opt;
+	__u8 caddr[16];
+};
+
+/* the real AF_SMC client, in a thread: connect() may block in the handshake */
+struct real_client {
+	int family;
+	const char *addr;
+	__u16 port;
+	int fd, rc, diag_rc;
+	double t_end;		/* connect() returned */
+	struct smc_diag_info di;
+	pthread_t tid;
+	bool started;
+};
+
+static void *real_client_fn(void *arg)
+{
+	struct real_client *c = arg;
+
+	c->rc = smc_lib_connect_fd(c->fd, c->family, c->addr, c->port);
+	c->t_end = smc_now();
+	if (!c->rc)
+		c->diag_rc = smc_diag_query_fd(c->fd, &c->di);
+	return NULL;
+}
+
+static __u32 csum_add(__u32 sum, const __u8 *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += p[i] << 8 | p[i + 1];
+	if (len & 1)
+		sum += p[len - 1] << 8;
+	return sum;
+}
+
+/* TCP checksum of @seg (@len bytes) from @src to @dst */
+static __u16 tcp_csum(int family, const __u8 *src, const __u8 *dst,
+		      const __u8 *seg, size_t len)
+{
+	size_t alen = family == AF_INET ? 4 : 16;
+	__u32 sum = 0;
+	__u8 tail[4];
+
+	sum = csum_add(sum, src, alen);
+	sum = csum_add(sum, dst, alen);
+	put32(tail, len);
+	sum = csum_add(sum, tail, 4);
+	sum += 6;			/* IPPROTO_TCP */
+	sum = csum_add(sum, seg, len);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum;
+}
+
+static int fake_addr(struct fake_srv *f, __u16 port, struct sockaddr_storage *ss,
+		     socklen_t *len)
+{
+	return fill_addr(f->family, f->addr, port, ss, len);
+}
+
+static int reuse(int fd)
+{
+	int one = 1;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)))
+		return -errno;
+	return 0;
+}
+
+/* the port, its full listener and the raw socket; 0 or -errno, raw_err */
+static int fake_listen(struct fake_srv *f)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	struct pollfd pfd;
+
+	if (fake_addr(f, 0, &ss, &len)) {
+		snprintf(raw_err, sizeof(raw_err), "bad address %s", f->addr);
+		return -EINVAL;
+	}
+	f->lfd = socket(f->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (f->lfd < 0 || reuse(f->lfd) ||
+	    bind(f->lfd, (struct sockaddr *)&ss, len) || listen(f->lfd, 0)) {
+		snprintf(raw_err, sizeof(raw_err), "listener: %s",
+			 strerror(errno));
+		return -errno;
+	}
+	f->port = smc_lib_local_port(f->lfd);
+	/*
+	 * One connection never accepted: with it in the accept queue, SYNs
+	 * are dropped (tcp_conn_request()). Until it is there, a SYN could
+	 * still get a syncookie SYN-ACK: wait for the queue to show it.
+	 */
+	f->filler = smc_lib_connect(SMC_KIND_TCP, f->family, f->addr, f->port);
+	if (f->filler < 0) {
+		snprintf(raw_err, sizeof(raw_err), "filler: %.200s",
+			 smc_lib_err);
+		return f->filler;
+	}
+	pfd.fd = f->lfd;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, 5000) != 1) {
+		snprintf(raw_err, sizeof(raw_err),
+			 "the filler connection never reached the accept queue");
+		return -ETIMEDOUT;
+	}
+	f->raw = socket(f->family, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_TCP);
+	if (f->raw < 0) {
+		snprintf(raw_err, sizeof(raw_err), "raw socket: %s",
+			 strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* the client's SYN to our port, seen by the raw socket */
+static int fake_catch_syn(struct fake_srv *f, int timeout_ms)
+{
+	double deadline = smc_now() + timeout_ms / 1000.0;
+	struct sockaddr_storage from;
+	__u8 buf[2048];
+
+	for (;;) {
+		struct pollfd pfd = { .fd = f->raw, .events = POLLIN };
+		socklen_t flen = sizeof(from);
+		size_t doff, i;
+		ssize_t n;
+		__u8 *p = buf;
+
+		if (poll(&pfd, 1, ms_left(deadline)) <= 0) {
+			snprintf(raw_err, sizeof(raw_err),
+				 "no SYN to port %u within %d ms", f->port,
+				 timeout_ms);
+			return -ETIMEDOUT;
+		}
+		n = recvfrom(f->raw, buf, sizeof(buf), 0,
+			     (struct sockaddr *)&from, &flen);
+		if (n <= 0)
+			continue;
+		if (f->family == AF_INET) {	/* IPv4 raw: with the IP header */
+			size_t ihl = (buf[0] & 0xf) * 4;
+
+			if ((size_t)n < ihl + 20)
+				continue;
+			memcpy(f->caddr, buf + 12, 4);
+			p += ihl;
+			n -= ihl;
+		} else {
+			if (n < 20)
+				continue;
+			memcpy(f->caddr,
+			       &((struct sockaddr_in6 *)&from)->sin6_addr, 16);
+		}
+		/* SYN without ACK to our port */
+		if (get16(p + 2) != f->port || (p[13] & 0x12) != 0x02)
+			continue;
+		f->cport = get16(p);
+		f->cisn = get32(p + 4);
+		f->cwin = get16(p + 14);
+		doff = (p[12] >> 4) * 4;
+		for (i = 20; i < doff && i < (size_t)n;) {
+			if (p[i] == 0)
+				break;
+			if (p[i] == 1) {
+				i++;
+				continue;
+			}
+			if (i + 1 >= doff || p[i + 1] < 2)
+				break;
+			if (p[i] == TCPOPT_SMC_KIND && p[i + 1] >= 6 &&
+			    get32(p + i + 2) == TCPOPT_SMC_MAGIC)
+				f->smc_opt = true;
+			i += p[i + 1];
+		}
+		return 0;
+	}
+}
+
+/* a TCP_REPAIR socket in the state the SYN-ACK will create */
+static int fake_take_over(struct fake_srv *f)
+{
+	/* what the SYN-ACK announces: this MSS, no window scaling */
+	struct tcp_repair_opt opt[] = {
+		{ .opt_code = TCPOPT_MAXSEG, .opt_val = FAKE_MSS },
+		{ .opt_code = TCPOPT_WINDOW, .opt_val = 0 },
+	};
+	struct tcp_repair_window w = {
+		.snd_wl1 = f->cisn + 1, .snd_wnd = f->cwin,
+		.max_window = f->cwin, .rcv_wnd = 65535,
+		.rcv_wup = f->cisn + 1,
+	};
+	int on = TCP_REPAIR_ON, off = TCP_REPAIR_OFF_NO_WP, q;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	__u32 seq;
+
+	f->fd = socket(f->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (f->fd < 0 || reuse(f->fd) ||
+	    setsockopt(f->fd, SOL_TCP, TCP_REPAIR, &on, sizeof(on)))
+		goto err;
+	if (fake_addr(f, f->port, &ss, &len) ||
+	    bind(f->fd, (struct sockaddr *)&ss, len))
+		goto err;
+	q = TCP_SEND_QUEUE;
+	seq = FAKE_ISS + 1;
+	if (setsockopt(f->fd, SOL_TCP, TCP_REPAIR_QUEUE, &q, sizeof(q)) ||
+	    setsockopt(f->fd, SOL_TCP, TCP_QUEUE_SEQ, &seq, sizeof(seq)))
+		goto err;
+	q = TCP_RECV_QUEUE;
+	seq = f->cisn + 1;
+	if (setsockopt(f->fd, SOL_TCP, TCP_REPAIR_QUEUE, &q, sizeof(q)) ||
+	    setsockopt(f->fd, SOL_TCP, TCP_QUEUE_SEQ, &seq, sizeof(seq)))
+		goto err;
+	if (fake_addr(f, f->cport, &ss, &len) ||
+	    connect(f->fd, (struct sockaddr *)&ss, len) ||
+	    setsockopt(f->fd, SOL_TCP, TCP_REPAIR_OPTIONS, opt, sizeof(opt)) ||
+	    setsockopt(f->fd, SOL_TCP, TCP_REPAIR_WINDOW, &w, sizeof(w)) ||
+	    setsockopt(f->fd, SOL_TCP, TCP_REPAIR, &off, sizeof(off)))
+		goto err;
+	return 0;
+err:
+	snprintf(raw_err, sizeof(raw_err), "TCP_REPAIR take-over: %s",
+		 strerror(errno));
+	return -errno;
+}
+
+/* SYN-ACK with MSS and the SMC option, from our port to the client */
+static int fake_send_synack(struct fake_srv *f)
+{
+	struct sockaddr_storage to;
+	__u8 seg[32] = { 0 }, me[16];
+	socklen_t len;
+
+	put16(seg, f->port);
+	put16(seg + 2, f->cport);
+	put32(seg + 4, FAKE_ISS);
+	put32(seg + 8, f->cisn + 1);
+	seg[12] = (sizeof(seg) / 4) << 4;
+	seg[13] = 0x12;				/* SYN, ACK */
+	put16(seg + 14, 65535);
+	seg[20] = 2;				/* MSS */
+	seg[21] = 4;
+	put16(seg + 22, FAKE_MSS);
+	seg[24] = TCPOPT_SMC_KIND;
+	seg[25] = 6;
+	put32(seg + 26, TCPOPT_SMC_MAGIC);
+	seg[30] = 1;				/* NOP, NOP */
+	seg[31] = 1;
+	/* we are the client's destination, on the same host */
+	if (inet_pton(f->family, f->addr, me) != 1 ||
+	    fake_addr(f, 0, &to, &len)) {
+		snprintf(raw_err, sizeof(raw_err), "bad address %s", f->addr);
+		return -EINVAL;
+	}
+	put16(seg + 16, tcp_csum(f->family, me, f->caddr, seg, sizeof(seg)));
+	if (f->family == AF_INET)
+		memcpy(&((struct sockaddr_in *)&to)->sin_addr, f->caddr, 4);
+	else
+		memcpy(&((struct sockaddr_in6 *)&to)->sin6_addr, f->caddr, 16);
+	if (sendto(f->raw, seg, sizeof(seg), 0, (struct sockaddr *)&to,
+		   len) != sizeof(seg)) {
+		snprintf(raw_err, sizeof(raw_err), "raw SYN-ACK: %s",
+			 strerror(errno));
+		return -errno;
+	}
+	/* done with it: it sees a copy of every TCP segment of the host */
+	close(f->raw);
+	f->raw = -1;
+	return 0;
+}
+
+static void fake_close(struct fake_srv *f)
+{
+	int *fds[] = { &f->fd, &f->raw, &f->filler, &f->lfd };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(fds); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+/* what the real client proposed: the loopback entry and the SEID */
+struct proposed {
+	__u64 gid;
+	__u8 seid[EID_LEN];
+	bool lo;
+};
+
+static void parse_proposal(const struct answer *a, struct proposed *p)
+{
+	size_t v2x, smcdx, gc, i, n;
+
+	memset(p, 0, sizeof(*p));
+	if (a->len < PROP_BASE_LEN + SMCD_LEN)
+		return;
+	v2x = SMCD_V2_EXT_BASE + get16(a->b + SMCD_V2_EXT_OFFSET);
+	if (v2x + V2X_LEN > a->len)
+		return;
+	n = a->b[v2x + V2X_GID_CNT];
+	smcdx = v2x + V2X_SMCD_BASE + get16(a->b + v2x + V2X_SMCD_OFFSET);
+	gc = smcdx + SMCDX_LEN;
+	if (gc + n * GIDCHID_LEN > a->len)
+		return;
+	memcpy(p->seid, a->b + smcdx + SMCDX_SEID, EID_LEN);
+	for (i = 0; i < n; i++) {
+		const __u8 *e = a->b + gc + i * GIDCHID_LEN;
+
+		if (get16(e + 8) == SMC_LO_CHID) {
+			p->gid = get64(e);
+			p->lo = true;
+		}
+	}
+}
+
+/* an SMC-Dv2 accept without first contact (the loopback link group exists) */
+static void build_accept(struct clc_msg *m, const struct proposed *p,
+			 __u64 gid, __u64 token, __u8 dmbe_idx, __u8 dmbe_size)
+{
+	memset(m, 0, sizeof(*m));
+	clc_frame(m, CLC_ACCEPT, AC_D2_LEN, 2, 0, SMC_TYPE_D);
+	memcpy(m->b, ec_smcd, 4);
+	memcpy(m->b + AC_D2_LEN - TRL_LEN, ec_smcd, 4);
+	memcpy(m->b + AC_GID, &gid, 8);
+	memcpy(m->b + AC_TOKEN, &token, 8);
+	m->b[AC_DMBE_IDX] = dmbe_idx;
+	m->b[AC_DMBE_SIZE] = dmbe_size << 4;
+	put32(m->b + AC_LINKID, 0);
+	put16(m->b + AC_CHID, SMC_LO_CHID);
+	memcpy(m->b + AC_EID, p->seid, EID_LEN);
+}
+
+FIXTURE(fake_server)
+{
+	bool skip;
+	struct srv *srv;
+	struct lo_facts lo;
+	struct victim v;
+	struct fake_srv f;
+	struct real_client c;
+	struct proposed prop;
+	struct clc_msg m;
+	double t_sent;		/* when the forged message went out */
+	int pending;		/* raw client holding a real handshake open */
+	struct clc_accept pacc;	/* ... and the accept it got */
+};
+
+FIXTURE_VARIANT(fake_server)
+{
+	int family;
+	const char *addr;
+};
+
+FIXTURE_VARIANT_ADD(fake_server, ipv4)
+{
+	.family = AF_INET, .addr = "127.0.0.1",
+};
+
+FIXTURE_VARIANT_ADD(fake_server, ipv6)
+{
+	.family = AF_INET6, .addr = "::1",
+};
+
+FIXTURE_SETUP(fake_server)
+{
+	int err;
+
+	self->f.lfd = -1;
+	self->f.filler = -1;
+	self->f.raw = -1;
+	self->f.fd = -1;
+	self->c.fd = -1;
+	self->pending = -1;
+	self->v.lfd = -1;
+	self->v.cfd = -1;
+	self->v.sfd = -1;
+	self->f.family = variant->family;
+	self->f.addr = variant->addr;
+	self->c.family = variant->family;
+	self->c.addr = variant->addr;
+	self->srv = srv_start(variant->family, variant->addr, 0, &err);
+	if (!self->srv && (err == -EADDRNOTAVAIL || err == -EAFNOSUPPORT)) {
+		self->skip = true;
+		SKIP(return, "%s not usable: %s", variant->addr, smc_lib_err);
+	}
+	ASSERT_NE(NULL, self->srv) TH_LOG("listener: %s", smc_lib_err);
+	learn_facts(_metadata, self->srv, &self->lo);
+	/* the loopback link group every local connection shares */
+	victim_start(_metadata, &self->v, variant->family, variant->addr);
+}
+
+static void real_client_join(struct real_client *c)
+{
+	if (c->started)
+		pthread_join(c->tid, NULL);
+	c->started = false;
+}
+
+FIXTURE_TEARDOWN(fake_server)
+{
+	fake_close(&self->f);		/* a client still waiting gets EOF */
+	real_client_join(&self->c);
+	if (self->c.fd >= 0)
+		close(self->c.fd);
+	if (self->pending >= 0)
+		close(self->pending);
+	victim_close(&self->v);
+	srv_stop(self->srv);
+}
+
+/* a server DMB nobody attached yet: a real handshake held open */
+static void hold_pending_dmb(struct __test_metadata *_metadata,
+			     struct _test_data_fake_server *self)
+{
+	self->pending = raw_open(_metadata, self->srv);
+	ASSERT_LE(0, self->pending);
+	build_proposal(&self->m, &self->lo, 1, 0);
+	send_msg(_metadata, self->pending, &self->m, self->m.len);
+	expect_accept(_metadata, self->pending, &self->lo, &self->pacc);
+	TH_LOG("pending server DMB 0x%016llx, dmbe_size %u",
+	       (unsigned long long)self->pacc.token, self->pacc.dmbe_size);
+}
+
+/*
+ * The forged listener takes a real client's connection and reads its
+ * proposal, which must offer loopback-ism (CHID 0xFFFF) with the system
+ * EID; with @pending, a pending server DMB is held first.
+ */
+static void fake_start(struct __test_metadata *_metadata,
+		       struct _test_data_fake_server *self, bool pending)
+{
+	struct answer a;
+
+	if (pending)
+		hold_pending_dmb(_metadata, self);
+	ASSERT_EQ(0, fake_listen(&self->f)) TH_LOG("%s", raw_err);
+	self->c.port = self->f.port;
+	self->c.fd = smc_lib_socket(SMC_KIND_SMC, self->c.family);
+	ASSERT_LE(0, self->c.fd);
+	self->c.started = !pthread_create(&self->c.tid, NULL, real_client_fn,
+					  &self->c);
+	ASSERT_TRUE(self->c.started);
+	ASSERT_EQ(0, fake_catch_syn(&self->f, 5000)) TH_LOG("%s", raw_err);
+	ASSERT_TRUE(self->f.smc_opt)
+		TH_LOG("the real client's SYN carries no SMC option");
+	ASSERT_EQ(0, fake_take_over(&self->f)) TH_LOG("%s", raw_err);
+	ASSERT_EQ(0, fake_send_synack(&self->f)) TH_LOG("%s", raw_err);
+
+	read_answer(self->f.fd, ANSWER_MS, &a);
+	ASSERT_EQ(ANS_CLC, a.kind) TH_LOG("real client: %s", a.text);
+	ASSERT_EQ(CLC_PROPOSAL, a.type)
+		TH_LOG("expected the client's proposal, got a %s",
+		       clc_type_str(a.type));
+	/* SMC-Dv2 only: what the SMC-R and SMC-Dv1 cases below rely on */
+	ASSERT_EQ(SMC_TYPE_N, a.typev1);
+	ASSERT_EQ(SMC_TYPE_D, a.typev2);
+	parse_proposal(&a, &self->prop);
+	ASSERT_TRUE(self->prop.lo)
+		TH_LOG("the proposal does not list loopback-ism (CHID 0xFFFF)");
+	ASSERT_EQ(self->lo.gid, self->prop.gid);
+	ASSERT_EQ(0, memcmp(self->prop.seid, self->lo.seid, EID_LEN));
+}
+
+static void fake_send(struct __test_metadata *_metadata,
+		      struct _test_data_fake_server *self, size_t len)
+{
+	self->t_sent = smc_now();
+	send_msg(_metadata, self->f.fd, &self->m, len);
+}
+
+/* the victim pair still moves data both ways, after the attack */
+static void victim_moving(struct __test_metadata *_metadata,
+			  struct victim *v)
+{
+	double deadline = smc_now() + 10;
+	__u64 at[2];
+	int i;
+
+	for (i = 0; i < 2; i++)
+		at[i] = __atomic_load_n(&v->rx[i].done, __ATOMIC_RELAXED);
+	while (smc_now() < deadline &&
+	       (__atomic_load_n(&v->rx[0].done, __ATOMIC_RELAXED) == at[0] ||
+		__atomic_load_n(&v->rx[1].done, __ATOMIC_RELAXED) == at[1]))
+		usleep(10000);
+	for (i = 0; i < 2; i++)
+		EXPECT_LT(at[i], __atomic_load_n(&v->rx[i].done,
+						 __ATOMIC_RELAXED))
+			TH_LOG("victim %s stalled after the attack",
+			       i ? "server->client" : "client->server");
+}
+
+/* the client's answer came within the handshake's time; nobody else hurt */
+static void fake_done(struct __test_metadata *_metadata,
+		      struct _test_data_fake_server *self)
+{
+	double secs = self->c.t_end - self->t_sent;
+
+	TH_LOG("client connect(): %s, %.2f s after the forged message",
+	       strerror(-self->c.rc), secs);
+	EXPECT_GT(CLC_WAIT_S + 2, secs);
+	victim_moving(_metadata, &self->v);
+	victim_check(_metadata, &self->v);
+	check_serving(_metadata, self->srv, NULL);
+}
+
+/*
+ * After the forged message: the client declines with @code and is a TCP
+ * socket with that fallback reason (SMC_CLC_DECL_PEERDECL: it was
+ * declined itself and says nothing).
+ */
+static void expect_decline_fallback(struct __test_metadata *_metadata,
+				    struct _test_data_fake_server *self,
+				    __u32 code)
+{
+	struct answer a;
+
+	if (code == SMC_CLC_DECL_PEERDECL) {
+		real_client_join(&self->c);
+		read_answer(self->f.fd, 500, &a);
+		TH_LOG("real client: %s", a.text);
+		EXPECT_EQ(ANS_TIMEOUT, a.kind);
+	} else {
+		read_answer(self->f.fd, ANSWER_MS, &a);
+		TH_LOG("real client answered: %s", a.text);
+		ASSERT_EQ(ANS_CLC, a.kind);
+		ASSERT_EQ(CLC_DECLINE, a.type);
+		ASSERT_EQ(code, get32(a.b + DECL_DIAG))
+			TH_LOG("decline reason 0x%08x, expected 0x%08x",
+			       get32(a.b + DECL_DIAG), code);
+		real_client_join(&self->c);
+	}
+	ASSERT_EQ(0, self->c.rc) TH_LOG("connect: %s", strerror(-self->c.rc));
+	ASSERT_EQ(1, self->c.diag_rc);
+	EXPECT_EQ(SMC_DIAG_MODE_FALLBACK_TCP, self->c.di.mode)
+		TH_LOG("client in mode %s", smc_mode_str(self->c.di.mode));
+	EXPECT_EQ(code, self->c.di.fallback_rsn)
+		TH_LOG("fallback reason 0x%08x", self->c.di.fallback_rsn);
+	fake_done(_metadata, self);
+}
+
+/* the client fails its connect() with -@err, silent until it is closed */
+static void expect_connect_error(struct __test_metadata *_metadata,
+				 struct _test_data_fake_server *self, int err)
+{
+	struct answer a;
+
+	real_client_join(&self->c);
+	EXPECT_EQ(-err, self->c.rc)
+		TH_LOG("connect: %s, expected %s", strerror(-self->c.rc),
+		       strerror(err));
+	close(self->c.fd);
+	self->c.fd = -1;
+	read_answer(self->f.fd, ANSWER_MS, &a);
+	TH_LOG("then: %s", a.text);
+	EXPECT_EQ(ANS_CLOSED, a.kind);
+	fake_done(_metadata, self);
+}
+
+static void fake_accept(struct __test_metadata *_metadata,
+			struct _test_data_fake_server *self, __u64 gid,
+			__u64 token, __u8 dmbe_idx, __u8 dmbe_size)
+{
+	TH_LOG("forged accept: gid 0x%016llx token 0x%016llx idx %u size %u",
+	       (unsigned long long)gid, (unsigned long long)token, dmbe_idx,
+	       dmbe_size);
+	build_accept(&self->m, &self->prop, gid, token, dmbe_idx, dmbe_size);
+	fake_send(_metadata, self, self->m.len);
+}
+
+/* the forged listener declines: the client falls back, says nothing */
+TEST_F_TIMEOUT(fake_server, decline, 120)
+{
+	if (self->skip)
+		return;
+	fake_start(_metadata, self, false);
+	build_decline(&self->m, 2, SMC_CLC_DECL_NOSMCD2DEV);
+	fake_send(_metadata, self, self->m.len);
+	expect_decline_fallback(_metadata, self, SMC_CLC_DECL_PEERDECL);
+}
+
+/* a token no DMB has */
+TEST_F_TIMEOUT(fake_server, unknown_token, 120)
+{
+	if (self->skip)
+		return;
+	fake_start(_metadata, self, false);
+	fake_accept(_metadata, self, self->lo.gid, 0x0123456789abcdefULL, 0,
+		    DMBE_1M);
+	expect_decline_fallback(_metadata, self, SMC_CLC_DECL_ERR_REGBUF);
+}
+
+/* the victim server's DMB, which the victim client writes: claimed */
+TEST_F_TIMEOUT(fake_server, victim_server_dmb, 120)
+{
+	if (self->skip)
+		return;
+	fake_start(_metadata, self, false);
+	fake_accept(_metadata, self, self->lo.gid, self->v.s.token, 0,
+		    dmbe_size_comp(self->v.s.rmbe_size));
+	expect_decline_fallback(_metadata, self, SMC_CLC_DECL_ERR_REGBUF);
+}
+
+/* the victim client's DMB: a client attaches only a server's DMB */
+TEST_F_TIMEOUT(fake_server, victim_client_dmb, 120)
+{
+	if (self->skip)
+		return;
+	fake_start(_metadata, self, false);
+	fake_accept(_metadata, self, self->lo.gid, self->v.c.token, 0,
+		    dmbe_size_comp(self->v.c.rmbe_size));
+	expect_decline_fallback(_metadata, self, SMC_CLC_DECL_ERR_REGBUF);
+}
+
+/* an attachable DMB announced 512 MiB large */
+TEST_F_TIMEOUT(fake_server, pending_dmb_oversized, 120)
+{
+	if (self->skip)
+		return;
+	fake_start(_metadata, self, true);
+	fake_accept(_metadata, self, self->lo.gid, self->pacc.token, 0, 15);
+	expect_decline_fallback(_metadata, self, SMC_CLC_DECL_ERR_REGBUF);
+}
+
+/* an attachable DMB with the ring at index 0xFF, far past its end */
+TEST_F_TIMEOUT(fake_server, pending_dmb_index_ff, 120)
+{
+	if (self->skip)
+		return;
+	fake_start(_metadata, self, true);
+	fake_accept(_metadata, self, self->lo.gid, self->pacc.token, 0xff,
+		    self->pacc.dmbe_size);
+	expect_decline_fallback(_metadata, self, SMC_CLC_DECL_ERR_REGBUF);
+}
+
+/*
+ * The control for the two cases above: the same DMB with its own size is
+ * attached and the client confirms. The forger then confirms the real
+ * server's handshake with the client's DMB, and the two real ends it
+ * holds are an SMC-D connection of its own, data intact: a client writes
+ * only into the DMB of a handshake whose server end the forger holds.
+ * (Left pending instead, the client's close would wait for a peer that
+ * never comes, and pin smc_loopback.)
+ */
+TEST_F_TIMEOUT(fake_server, pending_dmb_as_announced, 120)
+{
+	struct srv_conn *sc;
+	struct answer a;
+
+	if (self->skip)
+		return;
+	fake_start(_metadata, self, true);
+	fake_accept(_metadata, self, self->lo.gid, self->pacc.token, 0,
+		    self->pacc.dmbe_size);
+	read_answer(self->f.fd, ANSWER_MS, &a);
+	TH_LOG("real client answered: %s", a.text);
+	ASSERT_EQ(ANS_CLC, a.kind);
+	ASSERT_EQ(CLC_CONFIRM, a.type);
+	real_client_join(&self->c);
+	ASSERT_EQ(0, self->c.rc);
+	ASSERT_EQ(1, self->c.diag_rc);
+	EXPECT_EQ(SMC_DIAG_MODE_SMCD, self->c.di.mode);
+	ASSERT_TRUE(self->c.di.has_dmb);
+	EXPECT_EQ(self->pacc.token, self->c.di.peer_token);
+
+	build_confirm(&self->m, &self->pacc, self->lo.gid, self->c.di.token,
+		      dmbe_size_comp(self->c.di.rmbe_size));
+	send_msg(_metadata, self->pending, &self->m, self->m.len);
+	sc = srv_find(self->srv, smc_lib_local_port(self->pending), 5000);
+	ASSERT_NE(NULL, sc) TH_LOG("the real server did not accept");
+	ASSERT_EQ(1, sc->diag_rc);
+	EXPECT_EQ(SMC_DIAG_MODE_SMCD, sc->di.mode);
+	EXPECT_EQ(self->c.di.token, sc->di.peer_token);
+	/* the server echoes what the client writes */
+	check_echo(_metadata, self->c.fd, 0, 64 * 1024, 0x7061697265ULL);
+	fake_done(_metadata, self);
+}
+
+/* another GID than the proposal's: no link group to join */
+TEST_F_TIMEOUT(fake_server, foreign_gid, 120)
+{
+	if (self->skip)
+		return;
+	fake_start(_metadata, self, false);
+	fake_accept(_metadata, self, self->lo.gid ^ 0x5a5a, self->v.s.token,
+		    0, DMBE_1M);
+	expect_decline_fallback(_metadata, self, SMC_CLC_DECL_SYNCERR);
+}
+
+/* a CHID the client did not propose */
+TEST_F_TIMEOUT(fake_server, unproposed_chid, 120)
+{
+	if (self->skip)
+		return;
+	fake_start(_metadata, self, false);
+	build_accept(&self->m, &self->prop, self->lo.gid, self->v.s.token, 0,
+		     DMBE_1M);
+	put16(self->m.b + AC_CHID, 0x1234);
+	fake_send(_metadata, self, self->m.len);
+	expect_connect_error(_metadata, self, EPROTO);
+}
+
+/* an SMC-R accept to an SMC-D only proposal */
+TEST_F_TIMEOUT(fake_server, smcr_accept, 120)
+{
+	if (self->skip)
+		return;
+	fake_start(_metadata, self, false);
+	memset(&self->m, 0, sizeof(self->m));
+	clc_frame(&self->m, CLC_ACCEPT, SMCR_AC_V2_LEN, 2, 0, SMC_TYPE_R);
+	fake_send(_metadata, self, self->m.len);
+	expect_decline_fallback(_metadata, self, SMC_CLC_DECL_MODEUNSUPP);
+}
+
+/* an SMC-Dv1 accept: the client proposed SMC-D only in v2 */
+TEST_F_TIMEOUT(fake_server, v1_accept, 120)
+{
+	if (self->skip)
+		return;
+	fake_start(_metadata, self, false);
+	build_accept(&self->m, &self->prop, self->lo.gid, self->v.s.token, 0,
+		     DMBE_1M);
+	clc_frame(&self->m, CLC_ACCEPT, SMCD_AC_V1_LEN, 1, 0, SMC_TYPE_D);
+	memcpy(self->m.b, ec_smcd, 4);
+	memcpy(self->m.b + SMCD_AC_V1_LEN - TRL_LEN, ec_smcd, 4);
+	fake_send(_metadata, self, self->m.len);
+	expect_decline_fallback(_metadata, self, SMC_CLC_DECL_MODEUNSUPP);
+}
+
+/* not a CLC message: the header's eyecatcher is wrong */
+TEST_F_TIMEOUT(fake_server, bad_eyecatcher, 120)
+{
+	if (self->skip)
+		return;
+	fake_start(_metadata, self, false);
+	build_accept(&self->m, &self->prop, self->lo.gid, self->v.s.token, 0,
+		     DMBE_1M);
+	memset(self->m.b, 0x41, 4);
+	fake_send(_metadata, self, self->m.len);
+	expect_connect_error(_metadata, self, EPROTO);
+}
+
+/* half an accept, then silence: the client gives up after CLC_WAIT_TIME */
+TEST_F_TIMEOUT(fake_server, truncated_accept, 120)
+{
+	if (self->skip)
+		return;
+	fake_start(_metadata, self, false);
+	build_accept(&self->m, &self->prop, self->lo.gid, self->v.s.token, 0,
+		     DMBE_1M);
+	fake_send(_metadata, self, AC_D2_LEN / 2);
+	expect_connect_error(_metadata, self, EPROTO);
 }
 
 int main(int argc, char **argv)
