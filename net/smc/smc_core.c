@@ -1721,7 +1721,11 @@ static void smc_conn_abort_work(struct work_struct *work)
 	struct smc_sock *smc = container_of(conn, struct smc_sock, conn);
 
 	lock_sock(&smc->sk);
-	smc_conn_kill(conn, true);
+	/* once: a failed write of the kill's own abort message schedules
+	 * this again, see smcd_tx_abort()
+	 */
+	if (!conn->killed && smc_conn_lgr_valid(conn))
+		smc_conn_kill(conn, true);
 	release_sock(&smc->sk);
 	sock_put(&smc->sk); /* sock_hold done by schedulers of abort_work */
 }

@@ -318,6 +318,24 @@ int smc_tx_sendpage(struct smc_sock *smc, struct page *page, int offset,
 
 /***************************** sndbuf consumer *******************************/
 
+/* A failed write is not retried: the peer's DMB is gone (its connection
+ * ended without a word, e.g. its handshake failed after this end sent its
+ * CONFIRM) or the device broke. Nothing will answer this connection again,
+ * not even its close: abort it, from process context, as a lost link
+ * would.
+ */
+static void smcd_tx_abort(struct smc_connection *conn)
+{
+	struct smc_sock *smc = container_of(conn, struct smc_sock, conn);
+
+	if (conn->killed ||
+	    conn->local_rx_ctrl.conn_state_flags.peer_conn_abort)
+		return;
+	sock_hold(&smc->sk); /* sock_put in abort_work */
+	if (!queue_work(smc_close_wq, &conn->abort_work))
+		sock_put(&smc->sk);
+}
+
 /* sndbuf consumer: actual data transfer of one target chunk with ISM write */
 int smcd_tx_ism_write(struct smc_connection *conn, void *data, size_t len,
 		      u32 offset, int signal)
@@ -337,8 +355,10 @@ int smcd_tx_ism_write(struct smc_connection *conn, void *data, size_t len,
 	rc = smc_ism_write(conn->lgr->smcd, conn->peer_token,
 			   conn->peer_rmbe_idx, signal, conn->tx_off + offset,
 			   data, len);
-	if (rc)
+	if (rc) {
 		conn->local_tx_ctrl.conn_state_flags.peer_conn_abort = 1;
+		smcd_tx_abort(conn);
+	}
 	return rc;
 }
 

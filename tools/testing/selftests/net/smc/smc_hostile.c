@@ -2991,6 +2991,69 @@ TEST_F_TIMEOUT(fake_server, pending_dmb_as_announced, 120)
 	fake_done(_metadata, self);
 }
 
+/*
+ * The server end of a handshake the client confirmed ends without a word:
+ * the forger drops the real server's handshake instead of confirming it,
+ * and the server unregisters the DMB the client writes into. The client is
+ * aborted on its next write instead of writing into nothing for ever, and
+ * its close completes: before, it waited for the peer's close for good,
+ * and pinned smc_loopback.
+ */
+TEST_F_TIMEOUT(fake_server, pending_dmb_owner_gone, 120)
+{
+	double deadline;
+	char byte = 0x55;
+	struct answer a;
+	int rc = 0, err = 0;
+	__u64 ino;
+
+	if (self->skip)
+		return;
+	fake_start(_metadata, self, true);
+	fake_accept(_metadata, self, self->lo.gid, self->pacc.token, 0,
+		    self->pacc.dmbe_size);
+	read_answer(self->f.fd, ANSWER_MS, &a);
+	TH_LOG("real client answered: %s", a.text);
+	ASSERT_EQ(ANS_CLC, a.kind);
+	ASSERT_EQ(CLC_CONFIRM, a.type);
+	real_client_join(&self->c);
+	ASSERT_EQ(0, self->c.rc);
+	ASSERT_EQ(1, self->c.diag_rc);
+	EXPECT_EQ(SMC_DIAG_MODE_SMCD, self->c.di.mode);
+	EXPECT_EQ(self->pacc.token, self->c.di.peer_token);
+	ino = smc_lib_inode(self->c.fd);
+
+	/* EOF instead of a CONFIRM: the real server's handshake fails */
+	close(self->pending);
+	self->pending = -1;
+	deadline = smc_now() + CLC_WAIT_S + 3;
+	while (smc_now() < deadline) {
+		rc = send(self->c.fd, &byte, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (rc < 0 && errno != EAGAIN) {
+			err = errno;
+			break;
+		}
+		usleep(20000);
+	}
+	ASSERT_GT(0, rc)
+		TH_LOG("the client still writes to a server end that is gone");
+	TH_LOG("client's write after the server end went: %s", strerror(err));
+	EXPECT_TRUE(err == ECONNABORTED || err == ECONNRESET || err == EPIPE);
+
+	close(self->c.fd);
+	self->c.fd = -1;
+	deadline = smc_now() + 3;
+	while (smc_diag_query_inode(ino, &self->c.di) == 1 &&
+	       smc_now() < deadline)
+		usleep(20000);
+	EXPECT_EQ(0, smc_diag_query_inode(ino, &self->c.di))
+		TH_LOG("the closed client socket is still there, state %u",
+		       self->c.di.state);
+	victim_moving(_metadata, &self->v);
+	victim_check(_metadata, &self->v);
+	check_serving(_metadata, self->srv, NULL);
+}
+
 /* another GID than the proposal's: no link group to join */
 TEST_F_TIMEOUT(fake_server, foreign_gid, 120)
 {
