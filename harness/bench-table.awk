@@ -84,6 +84,17 @@ END {
 		row(sec, "pp1k99", "ping-pong 1 KiB, p99", "", "")
 		row(sec, "connrate", "connect+close rate", ">=", 0.67)
 	}
+	# programs nobody here wrote, default configuration only
+	sec = "nocopy-default"
+	row(sec, "redis_set", "redis SET, 20 clients", ">=", 1.3)
+	row(sec, "redis_get", "redis GET, 20 clients", ">=", 1.3)
+	row(sec, "redis_getp16", "redis GET, 20 cl., pipeline 16", "", "")
+	row(sec, "nginx_1k", "nginx 1 KiB, 8 keep-alive", ">=", 1.3)
+	row(sec, "nginx_1m", "nginx 1 MiB, 8 keep-alive", ">=", 1.0)
+	row(sec, "nginx_close", "nginx 1 KiB, conn. close", "", "")
+	row(sec, "iperf3", "iperf3 64 KiB, 1 stream", ">=", 2.0)
+	row(sec, "sockperf_tp", "sockperf tp 64000 B", "", "")
+	row(sec, "sockperf_pp", "sockperf ping-pong 14 B", "<=", 0.5)
 	printf "\n  ],\n" >json
 	# 5000 concurrent connections: the fourth target, counted whether it
 	# ran or not

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # `make bench`: build, boot, run smc_bench for TCP and SMC-D loopback in
 # one guest (no-copy and copy mode, default and 1 MiB buffers, medians of
-# BENCH_REPS runs) and print the table of ratios against the targets of
-# DESIGN.md section 5; the same as JSON next to it.
-# env: BENCH_SECONDS (a run, default 3), BENCH_REPS (3), BENCH_CONNS (5000)
+# BENCH_REPS runs), then Debian's redis, nginx, iperf3 and sockperf over
+# TCP and under smc_run (no-copy, default buffers), and print the table of
+# ratios against the targets of DESIGN.md section 5; the same as JSON.
+# env: BENCH_SECONDS (a run, default 3), BENCH_REPS (3), BENCH_CONNS (5000),
+#      BENCH_REDIS_N (requests a redis run, 20000), BENCH_REDIS_NP (100000)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -15,13 +17,15 @@ job=$B/bench-job.sh
 {
 	echo "BENCH_SECONDS=${BENCH_SECONDS:-3} BENCH_REPS=${BENCH_REPS:-3}"
 	echo "BENCH_CONNS=${BENCH_CONNS:-5000}"
+	echo "BENCH_REDIS_N=${BENCH_REDIS_N:-20000} BENCH_REDIS_NP=${BENCH_REDIS_NP:-100000}"
 	cat "$HARNESS/jobs/bench.sh"
 } >"$job"
 # The table is printed whatever happened; the exit status is non-zero
 # when the benchmark itself failed (the guest, a run that crashed or did
 # not report), not when a target is missed.
 rc=0
-GUEST_TIMEOUT=${GUEST_TIMEOUT:-2400} "$HARNESS/guest.sh" x86_64 "$job" "$logf" || rc=$?
+GUEST_TIMEOUT=${GUEST_TIMEOUT:-2400} GUEST_TOOLS="$APP_TOOLS" \
+	"$HARNESS/guest.sh" x86_64 "$job" "$logf" || rc=$?
 grep '^BENCH ' "$logf" >"$B/bench.txt" || true
 trc=0
 awk -v json="$B/bench.json" -v reps="${BENCH_REPS:-3}" -f "$HARNESS/bench-table.awk" \

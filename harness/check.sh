@@ -69,7 +69,7 @@ for fl in $flavours; do
 	gl=$(build_dir "$fl")/guest-selftests.log
 	rc=0
 	# the whole suite on the KASAN kernel takes a while under TCG
-	GUEST_TIMEOUT=${GUEST_TIMEOUT:-3000} GUEST_TOOLS=iperf3 \
+	GUEST_TIMEOUT=${GUEST_TIMEOUT:-3000} GUEST_TOOLS="$APP_TOOLS" \
 		"$HARNESS/guest.sh" "$fl" "$job" "$gl" || rc=$?
 	sed -n 's/^RESULT \([^ ]*\) \(PASS\|FAIL\|SKIP\)$/RESULT \1 \2/p' "$gl" |
 		sed "s/^RESULT /RESULT $fl:/" | tee -a "$R"

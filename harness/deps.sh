@@ -11,6 +11,8 @@ pkgs=(
 	build-essential flex bison bc libelf-dev libssl-dev dwarves kmod cpio
 	python3 qemu-system-x86 qemu-utils busybox-static iproute2 sparse
 	gcc-s390x-linux-gnu perl iperf3 rsync xz-utils
+	# programs nobody here wrote, run in the guest under smc_run
+	redis-server redis-tools nginx-light wrk sockperf
 	gcc-12	# Debian's 6.1 kernel headers build with it (stock stage)
 )
 if [ "${1:-}" = modules ]; then
@@ -26,6 +28,13 @@ done
 [ "$(id -u)" -eq 0 ] || die "missing packages: ${missing[*]}; run as root or install them with apt-get"
 log "installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# redis-server and nginx are for the guest: their packages must not start
+# the services on this host (no policy of the host's own: deny for now)
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+	chmod 755 /usr/sbin/policy-rc.d
+	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 apt_lists_fresh force
 quiet "$CACHE/apt.log" apt-get install -y --no-install-recommends "${missing[@]}" ||
 	die "apt-get install failed (see $CACHE/apt.log)"

@@ -109,3 +109,57 @@ check_dmesg() {
 		result "$name" PASS
 	fi
 }
+
+# The SMC statistics as one line: "clnt_v2 srv_v2 clnt_hs_err srv_hs_err
+# clnt_fback srv_fback" (SMC-D v2 connections, then handshake errors and
+# fallbacks of all of SMC); smc_info is in /selftests.
+smc_counters() {
+	/selftests/smc_info stats | awk '
+		/connections: client v1/ { c = $6; s = $11 }
+		/^SMC handshake errors/ { he_c = $5; he_s = $7 }
+		/^SMC fallbacks/ { fb_c = $4; fb_s = $6 }
+		END { gsub(",", "", c); gsub(",", "", he_c); gsub(",", "", fb_c)
+		      print c, s, he_c, he_s, fb_c, fb_s }'
+}
+
+# The files nginx serves: /tmp/www/1k.bin and 1m.bin, random bytes.
+www_files() {
+	mkdir -p /tmp/www /var/lib/nginx /var/log/nginx
+	[ -s /tmp/www/1m.bin ] && return 0
+	head -c 1024 /dev/urandom >/tmp/www/1k.bin
+	head -c 1048576 /dev/urandom >/tmp/www/1m.bin
+	chmod 644 /tmp/www/*.bin
+	# nginx started by root runs its worker as nobody:nogroup
+	grep -q '^nobody:' /etc/passwd 2>/dev/null ||
+		echo 'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' >>/etc/passwd
+	grep -q '^nogroup:' /etc/group 2>/dev/null || echo 'nogroup:x:65534:' >>/etc/group
+}
+
+# nginx_start NAME PORT [WRAPPER]: one worker, sendfile on, serving
+# /tmp/www on 127.0.0.1 and ::1, in the background ($! is nginx); errors go
+# to /tmp/NAME/error.log.
+nginx_start() {
+	local d=/tmp/$1
+	www_files
+	mkdir -p "$d"
+	cat >"$d/nginx.conf" <<-EOF
+	worker_processes 1;
+	daemon off;
+	error_log $d/error.log;
+	pid $d/nginx.pid;
+	events { worker_connections 4096; }
+	http {
+		access_log off;
+		sendfile on;
+		tcp_nopush on;
+		keepalive_requests 1000000;
+		default_type application/octet-stream;
+		server {
+			listen 127.0.0.1:$2;
+			listen [::1]:$2;
+			root /tmp/www;
+		}
+	}
+	EOF
+	${3:-} nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log" &
+}

@@ -15,6 +15,8 @@ JOBS=${JOBS:-$(($(nproc) + 1))}
 
 # Paths of the repository that belong to the kernel overlay.
 OVERLAY_PATHS=(net include drivers Documentation tools MAINTAINERS)
+# Debian programs copied into the guest, with their libraries (guest.sh)
+APP_TOOLS="iperf3 redis-server redis-cli redis-benchmark nginx wrk sockperf"
 
 log()  { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die()  { printf 'error: %s\n' "$*" >&2; exit 1; }

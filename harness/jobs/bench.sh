@@ -2,6 +2,7 @@
 # no-copy (the default) and copy mode, each with default socket buffers
 # and with net.smc.wmem/rmem = 1 MiB. Every measurement is repeated
 # BENCH_REPS times, TCP and SMC-D interleaved; the host takes medians.
+. /guest-lib.sh
 modprobe smc
 modprobe smc_diag
 T=${BENCH_SECONDS:-3}
@@ -41,6 +42,85 @@ bufs() {	# bufs default|1MiB
 	echo "$v" >/proc/sys/net/smc/rmem
 }
 
+# Programs nobody here wrote, each against its own server: plain TCP, and
+# both ends under smc_run. An SMC run counts as SMC-D only if it made SMC-D
+# connections and nothing fell back or failed its handshake meanwhile.
+app() {		# app REP NAME KIND UNIT PARSER COMMAND...
+	local rep=$1 name=$2 kind=$3 unit=$4 parse=$5 before after v m=TCP
+	local c0 s0 h0 g0 f0 e0 c1 s1 h1 g1 f1 e1
+	shift 5
+	before=$(smc_counters)
+	if [ "$kind" = smc ]; then
+		smc_run "$@" >/tmp/app.out 2>&1
+	else
+		"$@" >/tmp/app.out 2>&1
+	fi || echo "BENCH-ERROR nocopy-default $rep $name $kind: $* exited $?"
+	after=$(smc_counters)
+	v=$($parse </tmp/app.out)
+	if [ "$kind" = smc ]; then
+		read -r c0 s0 h0 g0 f0 e0 <<<"$before"
+		read -r c1 s1 h1 g1 f1 e1 <<<"$after"
+		m=FALLBACK
+		[ $((c1 - c0)) -gt 0 ] && [ $((s1 - s0)) -gt 0 ] &&
+			[ "$f1$e1$h1$g1" = "$f0$e0$h0$g0" ] && m=SMCD
+	fi
+	if [ -z "$v" ]; then
+		echo "BENCH-ERROR nocopy-default $rep $name $kind: no result from $*"
+		sed 's/^/## /' /tmp/app.out | tail -n 5
+		return
+	fi
+	echo "BENCH nocopy-default $rep $name $kind $v $unit mode=$m"
+}
+
+redis_rps() { tr '\r' '\n' | awk -F'"' '$2 == "SET" || $2 == "GET" { print $4 }'; }
+wrk_rps() { awk '/^Requests\/sec:/ { print $2 }'; }
+iperf_mbs() { awk '/receiver/ { print $(NF - 2) }'; }
+sockperf_bw() { sed -n 's/.*BandWidth is \([0-9.]*\) MBps.*/\1/p'; }
+sockperf_lat() { sed -n 's/.*Latency is \([0-9.]*\) usec.*/\1/p'; }
+
+apps() {
+	local rep kind port n=${BENCH_REDIS_N:-20000} np=${BENCH_REDIS_NP:-100000}
+	echo "## programs: redis, nginx, iperf3, sockperf (no-copy, default buffers)"
+	# port 63xx/80xx/52xx/113xx + 0: TCP, + 1: under smc_run
+	redis-server --port 6380 --save '' --appendonly no --logfile /tmp/r0.log &
+	smc_run redis-server --port 6381 --save '' --appendonly no --logfile /tmp/r1.log &
+	nginx_start nginx-tcp 8080
+	nginx_start nginx-smc 8081 smc_run
+	iperf3 -s -p 5200 >/dev/null 2>&1 &
+	smc_run iperf3 -s -p 5201 >/dev/null 2>&1 &
+	sockperf sr --tcp -i 127.0.0.1 -p 11300 >/dev/null 2>&1 &
+	smc_run sockperf sr --tcp -i 127.0.0.1 -p 11301 >/dev/null 2>&1 &
+	sleep 2
+	for rep in $(seq "$R"); do
+		for kind in tcp smc; do
+			port=0
+			[ $kind = smc ] && port=1
+			app "$rep" redis_set $kind req/s redis_rps \
+				redis-benchmark -p 638$port -c 20 -n "$n" -t set -d 64 --csv
+			app "$rep" redis_get $kind req/s redis_rps \
+				redis-benchmark -p 638$port -c 20 -n "$n" -t get -d 64 --csv
+			app "$rep" redis_getp16 $kind req/s redis_rps \
+				redis-benchmark -p 638$port -c 20 -n "$np" -P 16 -t get -d 64 --csv
+			app "$rep" nginx_1k $kind req/s wrk_rps \
+				wrk -t 2 -c 8 -d "${T}s" http://127.0.0.1:808$port/1k.bin
+			app "$rep" nginx_1m $kind req/s wrk_rps \
+				wrk -t 2 -c 8 -d "${T}s" http://127.0.0.1:808$port/1m.bin
+			app "$rep" nginx_close $kind req/s wrk_rps \
+				wrk -t 2 -c 8 -d "${T}s" -H "Connection: close" \
+				http://127.0.0.1:808$port/1k.bin
+			app "$rep" iperf3 $kind MB/s iperf_mbs \
+				iperf3 -c 127.0.0.1 -p 520$port -t "$T" -l 64K -f M
+			app "$rep" sockperf_tp $kind MB/s sockperf_bw \
+				sockperf tp --tcp -i 127.0.0.1 -p 1130$port -m 64000 -t "$T"
+			app "$rep" sockperf_pp $kind us sockperf_lat \
+				sockperf pp --tcp -i 127.0.0.1 -p 1130$port -m 14 -t "$T"
+		done
+	done
+	# the servers go before smc_loopback is reloaded for copy mode
+	kill $(jobs -p) 2>/dev/null
+	wait
+}
+
 cat /proc/sys/net/smc/wmem >/tmp/wmem.default
 cat /proc/sys/net/smc/rmem >/tmp/rmem.default
 bench memcpy 1 memcpy memcpy -t "$T" -l 65536
@@ -59,6 +139,7 @@ for mode in nocopy copy; do
 		suite "$mode-$b"
 	done
 	bufs default
+	[ $mode = nocopy ] && apps
 	if [ $mode = nocopy ]; then
 		echo "## concurrent connections"
 		bench nocopy-default 1 concurrent -T concurrent -n "${BENCH_CONNS:-5000}"

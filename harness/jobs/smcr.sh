@@ -59,7 +59,7 @@ serve() {
 	shift 4
 	addr=$(ip4 "$net" "$me")
 	[ "$fam" = 6 ] && addr=$(ip6 "$net" "$me")
-	check "$name" smc_peer server "-$fam" -a "$addr" -p "$port" -w "$W" "$@"
+	check "$name" smc_peer server "-$fam" -a "$addr" -p "$port" -w "$W" -G "$@"
 }
 
 # dial NAME PORT NET FAMILY HOST EXPECT...: connect to HOST (1 or 2)
@@ -68,7 +68,7 @@ dial() {
 	shift 5
 	addr=$(ip4 "$net" "$host")
 	[ "$fam" = 6 ] && addr=$(ip6 "$net" "$host")
-	check "$name" smc_peer client "-$fam" -a "$addr" -p "$port" -w "$W" "$@"
+	check "$name" smc_peer client "-$fam" -a "$addr" -p "$port" -w "$W" -G "$@"
 }
 
 # pair NAME PORT NET FAMILY SERVER_SIDE EXPECT...: one checked connection

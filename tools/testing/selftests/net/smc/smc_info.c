@@ -159,6 +159,12 @@ static int show_stats(void)
 	printf("  data: tx %llu bytes in %llu calls, rx %llu bytes in %llu calls\n",
 	       (unsigned long long)st.tx_bytes, (unsigned long long)st.tx_cnt,
 	       (unsigned long long)st.rx_bytes, (unsigned long long)st.rx_cnt);
+	printf("SMC handshake errors: client %llu, server %llu\n",
+	       (unsigned long long)st.clnt_hs_err,
+	       (unsigned long long)st.srv_hs_err);
+	printf("SMC fallbacks: client %llu, server %llu\n",
+	       (unsigned long long)st.clnt_fback,
+	       (unsigned long long)st.srv_fback);
 	return 0;
 }
 

@@ -1245,6 +1245,8 @@ static int stats_cb(const struct nlmsghdr *nlh, void *arg)
 	if (!smc_nl_nest(nlh, SMC_GEN_STATS, &data, &len))
 		return 0;
 	nla_parse(tb, SMC_NLA_STATS_MAX, data, len);
+	s->clnt_hs_err = nla_get_uint_or0(tb[SMC_NLA_STATS_CLNT_HS_ERR_CNT]);
+	s->srv_hs_err = nla_get_uint_or0(tb[SMC_NLA_STATS_SRV_HS_ERR_CNT]);
 	if (!tb[SMC_NLA_STATS_SMCD_TECH])
 		return 0;
 	s->has_smcd = true;
@@ -1261,10 +1263,34 @@ static int stats_cb(const struct nlmsghdr *nlh, void *arg)
 	return 0;
 }
 
+/* the totals come with the first reason the dump reports */
+static int fback_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	const struct nlattr *tb[SMC_NLA_FBACK_STATS_MAX + 1];
+	struct smcd_stats *s = arg;
+	const void *data;
+	int len;
+
+	if (!smc_nl_nest(nlh, SMC_GEN_FBACK_STATS, &data, &len))
+		return 0;
+	nla_parse(tb, SMC_NLA_FBACK_STATS_MAX, data, len);
+	if (tb[SMC_NLA_FBACK_STATS_SRV_CNT])
+		s->srv_fback = nla_get_uint(tb[SMC_NLA_FBACK_STATS_SRV_CNT]);
+	if (tb[SMC_NLA_FBACK_STATS_CLNT_CNT])
+		s->clnt_fback = nla_get_uint(tb[SMC_NLA_FBACK_STATS_CLNT_CNT]);
+	return 0;
+}
+
 int smc_nl_get_stats(struct smcd_stats *stats)
 {
+	int rc;
+
 	memset(stats, 0, sizeof(*stats));
-	return smc_nl_dump(SMC_NETLINK_GET_STATS, stats_cb, stats);
+	rc = smc_nl_dump(SMC_NETLINK_GET_STATS, stats_cb, stats);
+	if (rc)
+		return rc;
+	/* empty until the first fallback of the namespace */
+	return smc_nl_dump(SMC_NETLINK_GET_FBACK_STATS, fback_cb, stats);
 }
 
 int smc_lo_find(struct smcd_dev_info *dev)

@@ -182,6 +182,9 @@ struct smcd_stats {
 	bool has_smcd;
 	__u64 clnt_v1_succ, clnt_v2_succ, srv_v1_succ, srv_v2_succ;
 	__u64 rx_bytes, tx_bytes, rx_cnt, tx_cnt;
+	/* all of SMC in the namespace, not just SMC-D */
+	__u64 clnt_hs_err, srv_hs_err;
+	__u64 clnt_fback, srv_fback;
 };
 
 /* SMC-R link group (SMC_NETLINK_GET_LGR_SMCR) */

@@ -65,6 +65,7 @@ static struct {
 	int wait;
 	__u64 seed;
 	bool half;		/* receive until EOF, then send */
+	bool graceful;		/* -G: end on the peer's EOF */
 	double abort_after;	/* close with SO_LINGER 0 after this (s) */
 	__u64 corrupt_at;	/* spoil the sent byte at this offset - 1 */
 } opt = {
@@ -97,7 +98,7 @@ static void die_usage(const char *prog)
 		"          [-b BYTES[K|M|G] | -d SECONDS]\n"
 		"          [-e any|smcd|loopback|smcr|tcp] [-F CODE]\n"
 		"          [-r READY_FILE] [-w SECONDS] [-s SEED] [-H] [-R SECONDS]\n"
-		"          [-X OFFSET]\n"
+		"          [-X OFFSET] [-G]\n"
 		"  -a  server: address to bind (0.0.0.0 or :: for any), client:\n"
 		"      address to connect to (default 127.0.0.1 or ::1; an\n"
 		"      IPv6 address implies -6, fe80::1%%eth0 for link-local)\n"
@@ -116,6 +117,9 @@ static void die_usage(const char *prog)
 		"      (reset) in the middle of the transfer\n"
 		"  -X  spoil the byte at OFFSET of every stream sent (the peer\n"
 		"      must report a mismatch)\n"
+		"  -G  both ways done: shutdown(SHUT_WR), then wait up to -w\n"
+		"      seconds for the peer's EOF before closing (both ends: a\n"
+		"      peer exiting right after cannot lose data in flight)\n"
 		"exit: 0 ok, 1 failure, 2 usage, 3 connection error, 4 skip\n",
 		prog);
 	exit(EXIT_USAGE);
@@ -132,7 +136,7 @@ static void parse_args(int argc, char **argv)
 	else if (strcmp(argv[1], "client"))
 		die_usage(argv[0]);
 	optind = 2;
-	while ((c = getopt(argc, argv, "46a:p:Tn:b:d:e:F:r:w:s:HR:X:")) != -1) {
+	while ((c = getopt(argc, argv, "46a:p:Tn:b:d:e:F:r:w:s:HR:X:G")) != -1) {
 		switch (c) {
 		case '4':
 			opt.family = AF_INET;
@@ -197,6 +201,9 @@ static void parse_args(int argc, char **argv)
 			break;
 		case 'H':
 			opt.half = true;
+			break;
+		case 'G':
+			opt.graceful = true;
 			break;
 		case 'R':
 			opt.abort_after = atof(optarg);
@@ -336,6 +343,11 @@ static void init_streams(struct conn *c, double deadline)
 	smc_stream_init(&c->tx, c->fd, opt.server ? down : up, opt.bytes);
 	smc_stream_init(&c->rx, c->fd, opt.server ? up : down, opt.bytes);
 	c->tx.corrupt_at = opt.corrupt_at;
+	if (opt.graceful) {
+		/* no EOF until both ways are done, see await_peer_eof() */
+		c->tx.shut_wr = false;
+		c->rx.expect_eof = false;
+	}
 	if (opt.duration) {
 		c->tx.deadline = deadline;
 		c->rx.until_eof = true;
@@ -444,6 +456,36 @@ static int abort_streams(struct conn *conns, int n)
 	return rc;
 }
 
+/*
+ * -G: this end has all it expects and has sent all; its EOF tells the peer
+ * so. The peer's EOF then says that the peer has all of ours: only then
+ * may this process (or its machine) go.
+ */
+static int await_peer_eof(struct conn *c)
+{
+	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+	char byte;
+	ssize_t r;
+
+	if (shutdown(c->fd, SHUT_WR)) {
+		snprintf(c->rx.msg, sizeof(c->rx.msg), "shutdown: %s",
+			 strerror(errno));
+		return EXIT_CONN;
+	}
+	if (poll(&pfd, 1, opt.wait * 1000) != 1) {
+		snprintf(c->rx.msg, sizeof(c->rx.msg),
+			 "no EOF from the peer within %d s", opt.wait);
+		return EXIT_CONN;
+	}
+	r = recv(c->fd, &byte, 1, 0);
+	if (r) {
+		snprintf(c->rx.msg, sizeof(c->rx.msg), "%s instead of EOF",
+			 r > 0 ? "data" : strerror(errno));
+		return r > 0 ? EXIT_FAIL : EXIT_CONN;
+	}
+	return EXIT_OK;
+}
+
 static int finish_streams(struct conn *c)
 {
 	int rc = EXIT_OK;
@@ -455,6 +497,8 @@ static int finish_streams(struct conn *c)
 		rc = EXIT_FAIL;
 	else if (!smc_stream_ok(&c->tx) || !smc_stream_ok(&c->rx))
 		rc = EXIT_CONN;
+	else if (opt.graceful)
+		rc = await_peer_eof(c);
 	printf("smc_peer: %s conn %d port %d: sent %llu bytes, received %llu bytes verified: %s",
 	       role(), c->id, c->client_port,
 	       (unsigned long long)c->tx.done,
