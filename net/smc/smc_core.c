@@ -1712,7 +1712,9 @@ void smcr_lgr_set_type_asym(struct smc_link_group *lgr,
 	lgr->lnk[asym_lnk_idx].link_is_asym = true;
 }
 
-/* abort connection, abort_work scheduled from tasklet context */
+/* abort connection, abort_work scheduled from tasklet context, or by a
+ * failed SMC-D write, see smcd_tx_abort_sched()
+ */
 static void smc_conn_abort_work(struct work_struct *work)
 {
 	struct smc_connection *conn = container_of(work,
@@ -1722,7 +1724,7 @@ static void smc_conn_abort_work(struct work_struct *work)
 
 	lock_sock(&smc->sk);
 	/* once: a failed write of the kill's own abort message schedules
-	 * this again, see smcd_tx_abort()
+	 * this again, see smcd_tx_abort_sched()
 	 */
 	if (!conn->killed && smc_conn_lgr_valid(conn))
 		smc_conn_kill(conn, true);

@@ -318,18 +318,18 @@ int smc_tx_sendpage(struct smc_sock *smc, struct page *page, int offset,
 
 /***************************** sndbuf consumer *******************************/
 
-/* A failed write is not retried: the peer's DMB is gone (its connection
- * ended without a word, e.g. its handshake failed after this end sent its
- * CONFIRM) or the device broke. Nothing will answer this connection again,
- * not even its close: abort it, from process context, as a lost link
- * would.
+/* A failed write is not retried. After the peer's close or abort its DMB
+ * may rightly be gone, and the close handling ends the connection. Without
+ * one, the peer's connection ended without a word (e.g. its handshake
+ * failed after this end sent its CONFIRM) or the device broke: nothing
+ * will answer this connection again, not even its close. Schedule its
+ * abort, in process context, as a lost link would.
  */
-static void smcd_tx_abort(struct smc_connection *conn)
+static void smcd_tx_abort_sched(struct smc_connection *conn)
 {
 	struct smc_sock *smc = container_of(conn, struct smc_sock, conn);
 
-	if (conn->killed ||
-	    conn->local_rx_ctrl.conn_state_flags.peer_conn_abort)
+	if (READ_ONCE(conn->killed) || smc_cdc_rxed_any_close(conn))
 		return;
 	sock_hold(&smc->sk); /* sock_put in abort_work */
 	if (!queue_work(smc_close_wq, &conn->abort_work))
@@ -357,7 +357,7 @@ int smcd_tx_ism_write(struct smc_connection *conn, void *data, size_t len,
 			   data, len);
 	if (rc) {
 		conn->local_tx_ctrl.conn_state_flags.peer_conn_abort = 1;
-		smcd_tx_abort(conn);
+		smcd_tx_abort_sched(conn);
 	}
 	return rc;
 }
