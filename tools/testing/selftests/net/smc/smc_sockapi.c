@@ -1822,15 +1822,26 @@ static int get_tcp_opt(int fd, int opt)
  * corked, SMC holds small writes in the send buffer until the cork goes
  * or the buffer fills (smc_tx_should_cork()), where TCP pushes them after
  * 200 ms at the latest; on uncork they all arrive. MSG_MORE is a cork for
- * one call.
+ * one call. Over SMC-D a cork holds back no more than the autocorking
+ * size (net.smc.autocorking_size, at most half the ring), as TCP holds
+ * back only a partial segment: a corked writer of more feeds its reader
+ * meanwhile, also within one call.
  */
 TEST_F_TIMEOUT(sockapi, sockopts, 300)
 {
 	__u64 seed0 = smc_seed_from_env(0x6f707473);
 	int i, k, one = 1, zero = 0;
+	socklen_t sl = sizeof(int);
+	size_t autocork, hold, big;
+	FILE *f;
 
 	if (self->skip)
 		SKIP(return, "%s", self->reason);
+	f = fopen("/proc/sys/net/smc/autocorking_size", "r");
+	ASSERT_NE(NULL, f) TH_LOG("net.smc.autocorking_size: %s",
+				  strerror(errno));
+	ASSERT_EQ(1, fscanf(f, "%zu", &autocork));
+	fclose(f);
 	for (i = 0; i < iters; i++) {
 		__u64 seed = seed0 + i;
 		int tx, rx, v;
@@ -1870,6 +1881,27 @@ TEST_F_TIMEOUT(sockapi, sockopts, 300)
 			TH_LOG("iteration %d: %s", i, why);
 		ASSERT_EQ(0, recv_pattern(rx, seed, 1000, 200))
 			TH_LOG("iteration %d: after MSG_MORE: %s", i, why);
+
+		ASSERT_EQ(0, getsockopt(tx, SOL_SOCKET, SO_SNDBUF, &v, &sl));
+		hold = v / 4 < autocork ? v / 4 : autocork;
+		big = hold + hold / 2;
+		ASSERT_EQ(0, setsockopt(tx, IPPROTO_TCP, TCP_CORK, &one,
+					sizeof(one)));
+		ASSERT_EQ(0, send_pattern(tx, seed, 1200, big, 0))
+			TH_LOG("iteration %d: %s", i, why);
+		for (k = 0; k < 200; k++) {
+			ASSERT_EQ(0, ioctl(rx, SIOCINQ, &v));
+			if ((size_t)v >= hold)
+				break;
+			usleep(10000);
+		}
+		ASSERT_LE(hold, (size_t)v)
+			TH_LOG("iteration %d: %d of %zu corked bytes arrived in 2 s, %zu held back at most",
+			       i, v, big, hold);
+		ASSERT_EQ(0, setsockopt(tx, IPPROTO_TCP, TCP_CORK, &zero,
+					sizeof(zero)));
+		ASSERT_EQ(0, recv_pattern(rx, seed, 1200, big))
+			TH_LOG("iteration %d: after a big cork: %s", i, why);
 
 		ASSERT_EQ(0, setsockopt(tx, IPPROTO_TCP, TCP_NODELAY, &zero,
 					sizeof(zero)));
