@@ -20,6 +20,7 @@ help:
 	@echo "  make install-modules [KDIR=...]  install them in /lib/modules/RELEASE/updates (root), depmod"
 	@echo "  make bench        TCP vs SMC-D loopback benchmark table (one guest run)"
 	@echo "  make profile      where bench's kernel time goes (ftrace function profiler)"
+	@echo "  make profile PROFILE=apps   perf samples of nginx+wrk and iperf3, TCP vs SMC-D"
 	@echo "  make shell        interactive guest with the SMC modules loaded"
 	@echo "  make diff         the series as one unified diff against the base"
 	@echo "  make build        build the x86_64 kernel (build-debug: the debug one)"

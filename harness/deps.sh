@@ -11,6 +11,7 @@ pkgs=(
 	build-essential flex bison bc libelf-dev libssl-dev dwarves kmod cpio
 	python3 qemu-system-x86 qemu-utils busybox-static iproute2 sparse
 	gcc-s390x-linux-gnu perl iperf3 rsync xz-utils
+	linux-perf	# make profile PROFILE=apps: perf in the guest
 	# programs nobody here wrote, run in the guest under smc_run
 	redis-server redis-tools nginx-light wrk sockperf
 	gcc-12	# Debian's 6.1 kernel headers build with it (stock stage)
