@@ -2949,21 +2949,16 @@ TEST_F_TIMEOUT(fake_server, pending_dmb_index_ff, 120)
 }
 
 /*
- * The control for the two cases above: the same DMB with its own size is
- * attached and the client confirms. The forger then confirms the real
- * server's handshake with the client's DMB, and the two real ends it
- * holds are an SMC-D connection of its own, data intact: a client writes
- * only into the DMB of a handshake whose server end the forger holds.
- * (Left pending instead, the client's close would wait for a peer that
- * never comes, and pin smc_loopback.)
+ * A forged accept names the real server's pending DMB with its own size:
+ * the real client attaches it, confirms and is an SMC-D connection that
+ * writes into it. The real server's handshake waits for a confirm, which
+ * the forger holds (self->pending).
  */
-TEST_F_TIMEOUT(fake_server, pending_dmb_as_announced, 120)
+static void client_confirms_pending(struct __test_metadata *_metadata,
+				    struct _test_data_fake_server *self)
 {
-	struct srv_conn *sc;
 	struct answer a;
 
-	if (self->skip)
-		return;
 	fake_start(_metadata, self, true);
 	fake_accept(_metadata, self, self->lo.gid, self->pacc.token, 0,
 		    self->pacc.dmbe_size);
@@ -2977,6 +2972,24 @@ TEST_F_TIMEOUT(fake_server, pending_dmb_as_announced, 120)
 	EXPECT_EQ(SMC_DIAG_MODE_SMCD, self->c.di.mode);
 	ASSERT_TRUE(self->c.di.has_dmb);
 	EXPECT_EQ(self->pacc.token, self->c.di.peer_token);
+}
+
+/*
+ * The control for the two cases above: the same DMB with its own size is
+ * attached and the client confirms. The forger then confirms the real
+ * server's handshake with the client's DMB, and the two real ends it
+ * holds are an SMC-D connection of its own, data intact: a client writes
+ * only into the DMB of a handshake whose server end the forger holds.
+ * (Left pending instead, the client's close would wait for a peer that
+ * never comes, and pin smc_loopback.)
+ */
+TEST_F_TIMEOUT(fake_server, pending_dmb_as_announced, 120)
+{
+	struct srv_conn *sc;
+
+	if (self->skip)
+		return;
+	client_confirms_pending(_metadata, self);
 
 	build_confirm(&self->m, &self->pacc, self->lo.gid, self->c.di.token,
 		      dmbe_size_comp(self->c.di.rmbe_size));
@@ -3003,24 +3016,12 @@ TEST_F_TIMEOUT(fake_server, pending_dmb_owner_gone, 120)
 {
 	double deadline;
 	char byte = 0x55;
-	struct answer a;
 	int rc = 0, err = 0;
 	__u64 ino;
 
 	if (self->skip)
 		return;
-	fake_start(_metadata, self, true);
-	fake_accept(_metadata, self, self->lo.gid, self->pacc.token, 0,
-		    self->pacc.dmbe_size);
-	read_answer(self->f.fd, ANSWER_MS, &a);
-	TH_LOG("real client answered: %s", a.text);
-	ASSERT_EQ(ANS_CLC, a.kind);
-	ASSERT_EQ(CLC_CONFIRM, a.type);
-	real_client_join(&self->c);
-	ASSERT_EQ(0, self->c.rc);
-	ASSERT_EQ(1, self->c.diag_rc);
-	EXPECT_EQ(SMC_DIAG_MODE_SMCD, self->c.di.mode);
-	EXPECT_EQ(self->pacc.token, self->c.di.peer_token);
+	client_confirms_pending(_metadata, self);
 	ino = smc_lib_inode(self->c.fd);
 
 	/* EOF instead of a CONFIRM: the real server's handshake fails */
