@@ -131,13 +131,6 @@ static bool smc_tx_is_corked(struct smc_sock *smc)
 	return (tp->nonagle & TCP_NAGLE_CORK) ? true : false;
 }
 
-/* corked data held back at most, see below */
-static int smc_tx_corking_size(struct smc_sock *smc)
-{
-	return min_t(unsigned int, smc->conn.sndbuf_desc->len >> 1,
-		     sock_net(&smc->sk)->smc.sysctl_autocorking_size);
-}
-
 /* If we have pending CDC messages, do not send:
  * Because CQE of this CDC message will happen shortly, it gives
  * a chance to coalesce future sendmsg() payload in to one RDMA Write,
@@ -152,11 +145,33 @@ static int smc_tx_corking_size(struct smc_sock *smc)
 static bool smc_should_autocork(struct smc_sock *smc)
 {
 	struct smc_connection *conn = &smc->conn;
+	int corking_size;
+
+	corking_size = min_t(unsigned int, conn->sndbuf_desc->len >> 1,
+			     sock_net(&smc->sk)->smc.sysctl_autocorking_size);
 
 	if (atomic_read(&conn->cdc_pend_tx_wr) == 0 ||
-	    smc_tx_prepared_sends(conn) > smc_tx_corking_size(smc))
+	    smc_tx_prepared_sends(conn) > corking_size)
 		return false;
 	return true;
+}
+
+/* An SMC-D peer reads straight from its DMB as soon as it is told of new
+ * data, and SMC-D has no autocorking: a cork that holds back a whole 1 MiB
+ * ring (sendfile() sets MSG_MORE on every page but the last) leaves the
+ * peer idle until the ring fills. Like TCP, which holds back only a
+ * partial segment, push once half the send buffer is pending, at most
+ * net.smc.autocorking_size (0 turns autocorking off, not TCP_CORK).
+ */
+static bool smcd_tx_cork_full(struct smc_sock *smc)
+{
+	struct smc_connection *conn = &smc->conn;
+	unsigned int autocork = sock_net(&smc->sk)->smc.sysctl_autocorking_size;
+	unsigned int limit = conn->sndbuf_desc->len >> 1;
+
+	if (autocork)
+		limit = min(limit, autocork);
+	return smc_tx_prepared_sends(conn) >= limit;
 }
 
 static bool smc_tx_should_cork(struct smc_sock *smc, struct msghdr *msg)
@@ -169,17 +184,11 @@ static bool smc_tx_should_cork(struct smc_sock *smc, struct msghdr *msg)
 	/* for a corked socket defer the RDMA writes if
 	 * sndbuf_space is still available. The applications
 	 * should known how/when to uncork it.
-	 * An SMC-D peer reads straight from its DMB, as soon as it is told
-	 * of new data: holding a whole ring back (sendfile() sets MSG_MORE
-	 * on every page but the last) leaves it idle until the ring is full.
-	 * Hold back no more than autocorking does, as TCP holds back only
-	 * a partial segment.
 	 */
 	if ((msg->msg_flags & MSG_MORE ||
 	     smc_tx_is_corked(smc)) &&
 	    atomic_read(&conn->sndbuf_space) &&
-	    !(conn->lgr->is_smcd &&
-	      smc_tx_prepared_sends(conn) >= smc_tx_corking_size(smc)))
+	    !(conn->lgr->is_smcd && smcd_tx_cork_full(smc)))
 		return true;
 
 	return false;
