@@ -2622,14 +2622,16 @@ int smc_buf_create(struct smc_sock *smc, bool is_smcd)
 	return rc;
 }
 
-/* Once the CLC handshake told us the peer's DMB, attach it: as the one
- * writer the device lets it have, so that a forged handshake naming
- * another connection's DMB fails here, and in no-copy mode as our send
- * buffer. What the socket writes there is in the peer's ring already: no
- * move_data() copy, only the CDC message. The send buffer and the peer's
- * ring are one memory of one size, so the send and producer cursors stay
- * equal and send buffer space is freed by the peer's consumer cursor, see
- * smc_cdc_msg_recv_action().
+/* Once the CLC handshake told us the peer's DMB, attach it as the one
+ * writer the device lets it have, in either mode: a forged handshake naming
+ * another connection's DMB fails here. In no-copy mode (smcd_dev.nocopy)
+ * the attached DMB is also our send buffer: what the socket writes there
+ * is in the peer's ring already, no move_data() copy, only the CDC
+ * message. The send buffer and the peer's ring are then one memory of one
+ * size, so the send and producer cursors stay equal and send buffer space
+ * is freed by the peer's consumer cursor, see smc_cdc_msg_recv_action().
+ * In copy mode the send buffer is our own and move_data() copies into the
+ * attached DMB.
  *
  * The client attaches before its confirm, and only a server's DMB; the
  * server (@answer) after it, and only the DMB of the client that attached

@@ -606,6 +606,8 @@ int smcd_register_dev(struct smcd_dev *smcd)
 
 	if (smcd->nocopy && (!smcd->ops->attach_dmb || !smcd->ops->detach_dmb))
 		return -EINVAL;
+	/* the CHID a device has for life tells whether it is virtual */
+	smcd->is_virtual = smc_ism_get_chid(smcd) >= SMCD_VIRT_CHID_MIN;
 
 	mutex_lock(&smcd_dev_list.mutex);
 	if (smc_ism_is_virtual(smcd) && smcd_gid_in_use(smcd->local_gid)) {

@@ -58,9 +58,12 @@ bool smc_ism_is_v2_capable(void);
 void smc_ism_init(void);
 int smcd_nl_get_device(struct sk_buff *skb, struct netlink_callback *cb);
 
-/* A CLC handshake uses the SMC-D devices it picked from smcd_dev_list until
- * its link group is set up, without holding the list mutex all along:
- * smcd_unregister_dev() waits for the handshakes running meanwhile.
+/* A CLC handshake uses the SMC-D devices it picked from smcd_dev_list
+ * without the list mutex until its connection is on a link group of the
+ * device (smc_conn_create()): the client from building its proposal to the
+ * end of the handshake, the server while it finds the device and creates
+ * or joins the link group (smc_listen_find_device()). smcd_unregister_dev()
+ * waits for these readers before it terminates the device's link groups.
  */
 static inline int smc_ism_handshake_begin(void)
 {
@@ -75,7 +78,7 @@ static inline void smc_ism_handshake_end(int idx)
 /* A virtual device (loopback) talks only to peers in this system */
 static inline bool smc_ism_is_virtual(struct smcd_dev *smcd)
 {
-	return smc_ism_get_chid(smcd) >= SMCD_VIRT_CHID_MIN;
+	return smcd->is_virtual;
 }
 
 static inline int smc_ism_write(struct smcd_dev *smcd, u64 dmb_tok,

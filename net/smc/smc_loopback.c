@@ -24,7 +24,7 @@
 #include <net/smc.h>
 
 #define SMC_LO_NAME		"loopback-ism"
-#define SMC_LO_DMB_HASH_BITS	12	/* ~2 DMBs a bucket at the default */
+#define SMC_LO_DMB_HASH_BITS	12	/* 4 DMBs a bucket at max_dmbs' default */
 /* the core keeps one pointer per DMB index in a single allocation */
 #define SMC_LO_MAX_DMBS_LIMIT	262144
 #define SMC_LO_GID_TRIES	8
