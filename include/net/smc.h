@@ -126,9 +126,8 @@ struct smcd_dev {
 	wait_queue_head_t lgrs_deleted;
 	u8 going_away : 1;
 	u8 supports_v2 : 1;	/* HW can do SMC-Dv2; set before register */
-	u8 is_virtual : 1;	/* virtual CHID, see SMCD_VIRT_CHID_MIN; set by
-				 * smcd_register_dev()
-				 */
+	/* virtual CHID (SMCD_VIRT_CHID_MIN on): set by smcd_register_dev() */
+	u8 is_virtual : 1;
 	u8 nocopy : 1;		/* send buffers attach to the peer's DMB */
 	/* Buffers are charged to the socket's memory cgroup: the DMBs by
 	 * register_dmb() (struct smcd_dmb account), send buffers by the core

@@ -608,6 +608,13 @@ int smcd_register_dev(struct smcd_dev *smcd)
 		return -EINVAL;
 	/* the CHID a device has for life tells whether it is virtual */
 	smcd->is_virtual = smc_ism_get_chid(smcd) >= SMCD_VIRT_CHID_MIN;
+	if (smcd->is_virtual) {
+		/* a PNET-ID table entry for its name may have been applied
+		 * by smcd_alloc_dev(), before the device was known as virtual
+		 */
+		memset(smcd->pnetid, 0, sizeof(smcd->pnetid));
+		smcd->pnetid_by_user = false;
+	}
 
 	mutex_lock(&smcd_dev_list.mutex);
 	if (smc_ism_is_virtual(smcd) && smcd_gid_in_use(smcd->local_gid)) {

@@ -416,6 +416,29 @@ static void smc_ism_v2_virtual_gid_in_use(struct kunit *test)
 	}
 }
 
+/* A PNET-ID table entry for the name of a virtual device not yet there
+ * is applied when the device is allocated (smcd_alloc_dev()), before the
+ * device knows it is virtual: registering drops it, as a PNET-ID for the
+ * registered device is refused.
+ */
+static void smc_ism_v2_virtual_drops_table_pnetid(struct kunit *test)
+{
+	struct smcd_dev *lo;
+	int rc;
+
+	lo = smc_kunit_alloc_dev(test, SMCD_LOOPBACK_CHID, SMC_KUNIT_LO_GID,
+				 false, "KUNITPNET");
+	lo->pnetid_by_user = true;
+	rc = smcd_register_dev(lo);
+	if (rc)
+		smcd_free_dev(lo);
+	KUNIT_ASSERT_EQ(test, rc, 0);
+	KUNIT_EXPECT_EQ(test, lo->pnetid[0], 0);
+	KUNIT_EXPECT_FALSE(test, lo->pnetid_by_user);
+	smcd_unregister_dev(lo);
+	smcd_free_dev(lo);
+}
+
 /* DMB indexes past 16 bits: loopback hands out up to 262144 */
 #define SMC_KUNIT_WIDE_IDX	(U16_MAX + 2)
 
@@ -493,6 +516,7 @@ static struct kunit_case smc_ism_v2_cases[] = {
 	KUNIT_CASE(smc_ism_v2_seid_order),
 	KUNIT_CASE(smc_ism_v2_list_order),
 	KUNIT_CASE(smc_ism_v2_virtual_gid_in_use),
+	KUNIT_CASE(smc_ism_v2_virtual_drops_table_pnetid),
 	{}
 };
 

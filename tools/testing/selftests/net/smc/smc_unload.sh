@@ -10,6 +10,10 @@
 # once the traffic has stopped. With the module gone, a new AF_SMC
 # connection falls back to TCP; after modprobe it uses SMC-D again.
 #
+# While the module is gone, a PNET-ID table entry for the device's name is
+# accepted (there is no device to refuse it), but the device that comes
+# back does not take it: a virtual device has no PNET-ID.
+#
 # Needs root and a loadable smc_loopback (CONFIG_SMC_LO=m). Leaves the
 # module loaded if it was loaded before.
 
@@ -22,6 +26,9 @@ RMMOD_LIMIT=30		# seconds rmmod may take under load
 IDLE_LIMIT=60		# seconds until an idle device must be unloadable
 PIDS=()
 WAS_LOADED=0
+SMC_INFO=${SMC_INFO:-$SMC_DIR/smc_info}
+TEST_PNETID=SMCUNLOADTEST
+SMC_LO_DEV=loopback-ism
 
 cleanup()
 {
@@ -31,6 +38,7 @@ cleanup()
 		kill "$pid" 2>/dev/null
 	done
 	wait 2>/dev/null
+	"$SMC_INFO" pnet del $TEST_PNETID >/dev/null 2>&1
 	if [ $WAS_LOADED -eq 1 ] && ! smc_lo_loaded; then
 		modprobe $SMC_LO_MODULE
 	fi
@@ -179,9 +187,21 @@ log_test $rc "$SMC_LO_MODULE is gone"
 
 check_single after_unload tcp "new AF_SMC connection without the device falls back to TCP"
 
+"$SMC_INFO" pnet add $TEST_PNETID ib $SMC_LO_DEV 1 >"$SMC_TMP/pnet.out" 2>&1
+rc=$?
+[ $rc -ne 0 ] && cat "$SMC_TMP/pnet.out"
+log_test $rc "PNET-ID table entry for the absent $SMC_LO_DEV accepted"
+
 modprobe $SMC_LO_MODULE
 log_test $? "modprobe $SMC_LO_MODULE again"
+"$SMC_INFO" device >"$SMC_TMP/dev.out" 2>&1
+rc=1
+awk -v d="$SMC_LO_DEV" '$1 == d && $NF == "-" { ok = 1 } END { exit !ok }' \
+	"$SMC_TMP/dev.out" && rc=0
+[ $rc -ne 0 ] && cat "$SMC_TMP/dev.out"
+log_test $rc "the reloaded $SMC_LO_DEV took no PNET-ID from the table"
 check_single reloaded loopback "new AF_SMC connection after reload uses SMC-D"
+"$SMC_INFO" pnet del $TEST_PNETID >/dev/null 2>&1
 
 smc_dmesg_check
 [ $? -eq 1 ] && rc=1 || rc=0
