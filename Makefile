@@ -4,7 +4,7 @@
 H := harness
 
 .PHONY: help deps build build-debug run bench check check-debug check-stock check-fresh \
-	kunit lint selftests shell diff record-base rebase-base modules install-modules \
+	kunit lint series selftests shell diff record-base rebase-base modules install-modules \
 	profile clean
 
 help:
@@ -23,6 +23,9 @@ help:
 	@echo "  make profile PROFILE=apps   perf samples of nginx+wrk and iperf3, TCP vs SMC-D"
 	@echo "  make shell        interactive guest with the SMC modules loaded"
 	@echo "  make diff         the series as one unified diff against the base"
+	@echo "  make series [SERIES_OUT=DIR]  the series as patches (git format-patch, cover letter),"
+	@echo "                   cut as harness/series.txt says; checks git am, each patch's build"
+	@echo "                   and checkpatch (part of check; default DIR: the cache's series/out)"
 	@echo "  make build        build the x86_64 kernel (build-debug: the debug one)"
 	@echo "  make kunit | lint   single stages of 'check': their results, a summary, exit 1 on a failure"
 	@echo "  make selftests    the x86_64 kernel's selftests in the guest, as 'check' runs them"
@@ -74,6 +77,9 @@ kunit: deps
 
 lint: deps
 	@$(H)/step.sh lint
+
+series: deps
+	@$(H)/step.sh series
 
 selftests:
 	@CHECK_STEPS= CHECK_FLAVOURS=x86_64 CHECK_SMCR= $(H)/check.sh

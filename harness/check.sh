@@ -10,7 +10,7 @@ set -euo pipefail
 # After each flavour, a two-guest SMC-R pair (harness/smcr.sh; CHECK_SMCR=
 # leaves them out).
 flavours=${CHECK_FLAVOURS:-x86_64 debug stock}
-steps=${CHECK_STEPS-lint kunit}
+steps=${CHECK_STEPS-lint series kunit}
 R=$CACHE/results.txt
 : >"$R"
 t0=$(date +%s)

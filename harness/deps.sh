@@ -10,7 +10,7 @@ set -euo pipefail
 pkgs=(
 	build-essential flex bison bc libelf-dev libssl-dev dwarves kmod cpio
 	python3 qemu-system-x86 qemu-utils busybox-static iproute2 sparse
-	gcc-s390x-linux-gnu perl iperf3 rsync xz-utils
+	gcc-s390x-linux-gnu perl iperf3 rsync xz-utils git
 	linux-perf	# make profile PROFILE=apps: perf in the guest
 	# programs nobody here wrote, run in the guest under smc_run
 	redis-server redis-tools nginx-light wrk sockperf

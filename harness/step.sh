@@ -2,7 +2,7 @@
 # One stage of `make check` by hand (make kunit, make lint): its RESULT
 # lines, the summary line, and a non-zero exit status when a case failed
 # or the stage itself did.
-# usage: step.sh lint|kunit
+# usage: step.sh lint|kunit|series
 set -uo pipefail
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
