@@ -166,9 +166,10 @@ static bool smc_should_autocork(struct smc_sock *smc)
 static bool smcd_tx_cork_full(struct smc_sock *smc)
 {
 	struct smc_connection *conn = &smc->conn;
-	unsigned int autocork = sock_net(&smc->sk)->smc.sysctl_autocorking_size;
-	unsigned int limit = conn->sndbuf_desc->len >> 1;
+	unsigned int autocork, limit;
 
+	autocork = READ_ONCE(sock_net(&smc->sk)->smc.sysctl_autocorking_size);
+	limit = conn->sndbuf_desc->len >> 1;
 	if (autocork)
 		limit = min(limit, autocork);
 	return smc_tx_prepared_sends(conn) >= limit;

@@ -1822,9 +1822,9 @@ static int get_tcp_opt(int fd, int opt)
  * corked, SMC holds small writes in the send buffer until the cork goes
  * or the buffer fills (smc_tx_should_cork()), where TCP pushes them after
  * 200 ms at the latest; on uncork they all arrive. MSG_MORE is a cork for
- * one call. Over SMC-D a cork holds back no more than the autocorking
- * size (net.smc.autocorking_size, at most half the ring), as TCP holds
- * back only a partial segment: a corked writer of more feeds its reader
+ * one call. Over SMC-D a cork holds back no more than half the ring, at
+ * most net.smc.autocorking_size where that is not 0, as TCP holds back
+ * only a partial segment: a corked writer of more feeds its reader
  * meanwhile, also within one call.
  */
 TEST_F_TIMEOUT(sockapi, sockopts, 300)
