@@ -109,7 +109,7 @@ def context(lines, upto):
     return None
 
 
-def chunks_of(path, a, b):
+def chunks_of(a, b):
     """[(i1, i2, j1, j2, symbols)] for base lines a and overlay lines b."""
     out = []
     sm = difflib.SequenceMatcher(None, a, b, autojunk=False)
@@ -206,7 +206,7 @@ def assign(patches, base, repo, files):
         a = read_lines(os.path.join(base, f))
         b = read_lines(os.path.join(repo, f))
         cl = []
-        for c in chunks_of(f, a, b):
+        for c in chunks_of(a, b):
             text = ''.join(a[c[0]:c[1]] + b[c[2]:c[3]])
             owner = None
             for k, (n, sf, kind, what) in enumerate(special):

@@ -57,19 +57,29 @@ base_git() {			# base_git DIR
 SERIES_NAME=$(git -C "$REPO" log -1 --format=%an 2>/dev/null || echo "SMC-D loopback")
 SERIES_EMAIL=$(git -C "$REPO" log -1 --format=%ae 2>/dev/null || echo "smc-lo@localhost")
 
+# sync_step STEP DIR: the series' files in DIR as they are after patch
+# STEP. A file that changes is replaced, never written through: in the
+# build tree the others are hard links to the base, and the new file's
+# mtime makes kbuild rebuild what depends on it.
+sync_step() {
+	local f
+	for f in "${files[@]}"; do
+		if [ ! -f "$1/$f" ]; then
+			rm -f "$2/$f"
+		elif ! cmp -s "$1/$f" "$2/$f" ||
+		     [ "$(stat -c %a "$1/$f")" != "$(stat -c %a "$2/$f")" ]; then
+			rm -f "$2/$f"
+			mkdir -p "$(dirname "$2/$f")"
+			cp "$1/$f" "$2/$f"	# a new mtime: not -p
+			chmod "$(stat -c %a "$1/$f")" "$2/$f"
+		fi
+	done
+}
+
 G=$S/git
 base_git "$G"
 for i in $(seq -w 1 "$n"); do
-	step=$S/steps/$i
-	for f in "${files[@]}"; do
-		if [ -f "$step/$f" ]; then
-			mkdir -p "$G/$(dirname "$f")"
-			cp "$step/$f" "$G/$f"
-			chmod "$(stat -c %a "$step/$f")" "$G/$f"
-		else
-			rm -f "$G/$f"
-		fi
-	done
+	sync_step "$S/steps/$i" "$G"
 	git -C "$G" add -A
 	{ cat "$S/steps/$i.msg"; echo; echo "Signed-off-by: $SERIES_NAME <$SERIES_EMAIL>"; } >"$S/msg"
 	GIT_AUTHOR_DATE="2026-01-01T00:00:00Z" GIT_COMMITTER_DATE="2026-01-01T00:00:00Z" git -C "$G" commit -q --allow-empty -F "$S/msg"
@@ -93,7 +103,10 @@ log "series: $n patches in $OUT"
 # git am onto a fresh base tree, and compare with the overlay
 A=$S/am
 base_git "$A"
-mapfile -t patches < <(ls "$OUT"/*.patch | grep -v /0000-cover-letter.patch)
+patches=()
+for p in "$OUT"/*.patch; do
+	[ "$p" = "$OUT/0000-cover-letter.patch" ] || patches+=("$p")
+done
 if git -C "$A" am -q "${patches[@]}" >"$S/am.log" 2>&1; then
 	echo "RESULT series:git-am PASS"
 	diffs=0
@@ -148,8 +161,7 @@ fi
 [ "${SERIES_BUILD:-1}" = 1 ] || exit 0
 
 # Builds after each patch that touches kernel code: a hard-linked copy of
-# the base, each step's files written over it (a changed file gets a new
-# mtime, so kbuild rebuilds what depends on it).
+# the base, each step's files laid over it (sync_step).
 T=$S/src
 B=$(build_dir series)
 if [ "$(cat "$T/.base-version" 2>/dev/null)" != "$BASE_VERSION" ]; then
@@ -164,20 +176,7 @@ mkdir -p "$B"
 printf 'CONFIG_KUNIT=y\nCONFIG_SMC_LO=m\nCONFIG_SMC_KUNIT_TEST=y\n' >"$S/series.config"
 git -C "$G" rev-list --reverse base..HEAD >"$S/commits"
 for i in $(seq -w 1 "$n"); do
-	step=$S/steps/$i
-	for f in "${files[@]}"; do
-		if [ -f "$step/$f" ]; then
-			if ! cmp -s "$step/$f" "$T/$f"; then
-				rm -f "$T/$f"
-				mkdir -p "$(dirname "$T/$f")"
-				cp "$step/$f" "$T/$f"
-			fi
-		elif [ -f "$BASE_SRC/$f" ]; then
-			cmp -s "$BASE_SRC/$f" "$T/$f" || { rm -f "$T/$f"; cp "$BASE_SRC/$f" "$T/$f"; }
-		else
-			rm -f "$T/$f"
-		fi
-	done
+	sync_step "$S/steps/$i" "$T"
 	# only patches that change kernel code are built
 	c=$(sed -n "$((10#$i))p" "$S/commits")
 	if git -C "$G" diff --quiet "$c^" "$c" -- net include drivers; then
