@@ -4,7 +4,7 @@
 H := harness
 
 .PHONY: help deps build build-debug run bench check check-debug check-stock check-fresh \
-	kunit lint series selftests shell diff record-base rebase-base modules install-modules \
+	check-s390 kunit lint series selftests shell diff record-base rebase-base modules install-modules \
 	profile clean
 
 help:
@@ -13,6 +13,8 @@ help:
 	@echo "  make check        lint + builds + KUnit + selftests in the guest; ends 'N passed, N failed'"
 	@echo "  make check-debug  the selftests on the debug kernel (KASAN, lockdep, kmemleak)"
 	@echo "  make check-stock  the selftests on Debian's stock 6.1 kernel with the out-of-tree modules"
+	@echo "  make check-s390   the s390x kernel (big-endian) in qemu-system-s390x: KUnit, the machine"
+	@echo "                   SEID against /proc, loopback, no-copy, netlink, hostile and fallback suites"
 	@echo "  make check-fresh  the README's commands in a debootstrapped Debian 12 minbase root (root;"
 	@echo "                   downloads and builds from nothing, about 55 minutes; not part of check)"
 	@echo "  make modules [KDIR=...]  smc.ko, smc_diag.ko, smc_loopback.ko for a stock Debian 12 kernel"
@@ -62,6 +64,9 @@ check-debug:
 
 check-stock:
 	@CHECK_STEPS= CHECK_FLAVOURS=stock $(H)/check.sh
+
+check-s390:
+	@CHECK_STEPS= CHECK_FLAVOURS=s390x $(H)/check.sh
 
 check-fresh:
 	@$(H)/check-fresh.sh

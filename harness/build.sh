@@ -1,22 +1,27 @@
 #!/usr/bin/env bash
-# Build a kernel flavour (x86_64 or debug) from base + overlay: tinyconfig
-# plus the flavour's fragments, bzImage, modules, and the uapi headers the
-# selftests compile against. Builds are incremental in the cache.
+# Build a kernel flavour (x86_64, debug, profile, s390x) from base +
+# overlay: tinyconfig plus the flavour's fragments, the kernel image,
+# modules, and the uapi headers the selftests compile against. Builds are
+# incremental in the cache. s390x is cross-built with Debian's
+# gcc-s390x-linux-gnu.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 flavour=${1:-x86_64}
+arch=(ARCH=x86_64) image=bzImage
 case "$flavour" in
 x86_64) frags=("$HARNESS/configs/x86_64.config") ;;
 debug)  frags=("$HARNESS/configs/x86_64.config" "$HARNESS/configs/debug.config") ;;
 profile) frags=("$HARNESS/configs/x86_64.config" "$HARNESS/configs/profile.config") ;;
-*) die "unknown flavour '$flavour' (x86_64, debug, profile)" ;;
+s390x)	frags=("$HARNESS/configs/s390x.config")
+	arch=(ARCH=s390 CROSS_COMPILE=s390x-linux-gnu-) ;;
+*) die "unknown flavour '$flavour' (x86_64, debug, profile, s390x)" ;;
 esac
 B=$(build_dir "$flavour")
 mkdir -p "$B"
 "$HARNESS/tree.sh"
 
-kmake() { make -C "$SRC" O="$B" ARCH=x86_64 -j"$JOBS" "$@"; }
+kmake() { make -C "$SRC" O="$B" "${arch[@]}" -j"$JOBS" "$@"; }
 
 stamp=$(cat "${frags[@]}" | sha256sum | cut -d' ' -f1)
 if [ ! -f "$B/.config" ] || [ "$(cat "$B/.fragments" 2>/dev/null)" != "$stamp" ]; then
@@ -39,7 +44,7 @@ if [ ! -f "$B/.config" ] || [ "$(cat "$B/.fragments" 2>/dev/null)" != "$stamp" ]
 fi
 
 log "building $flavour kernel in $B (log: $B/build.log)"
-quiet "$B/build.log" kmake bzImage modules
+quiet "$B/build.log" kmake "$image" modules
 rm -rf "$B/modroot"
 quiet "$B/build.log" kmake INSTALL_MOD_PATH="$B/modroot" INSTALL_MOD_STRIP=1 modules_install
 quiet "$B/build.log" kmake INSTALL_HDR_PATH="$B/hdr" headers_install

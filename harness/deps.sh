@@ -9,8 +9,8 @@ set -euo pipefail
 # newer or older linux-source-6.1 installed is left alone.
 pkgs=(
 	build-essential flex bison bc libelf-dev libssl-dev dwarves kmod cpio
-	python3 qemu-system-x86 qemu-utils busybox-static iproute2 sparse
-	gcc-s390x-linux-gnu perl iperf3 rsync xz-utils git
+	python3 qemu-system-x86 qemu-system-misc qemu-utils busybox-static iproute2 sparse
+	gcc-s390x-linux-gnu libc6-dev-s390x-cross perl iperf3 rsync xz-utils git
 	linux-perf	# make profile PROFILE=apps: perf in the guest
 	# programs nobody here wrote, run in the guest under smc_run
 	redis-server redis-tools nginx-light wrk sockperf

@@ -20,13 +20,21 @@ mem=${GUEST_MEM:-4G}
 # The flavour's own build, or a distribution kernel image (stock flavour).
 kimg=$B/arch/x86/boot/bzImage
 [ -f "$B/vmlinuz" ] && kimg=$B/vmlinuz
+[ "$flavour" = s390x ] && kimg=$B/arch/s390/boot/bzImage
 [ -f "$kimg" ] || die "no $flavour kernel built: run 'make build' (stock: harness/stock.sh)"
 krel=$(ls "$B/modroot/lib/modules")
 
 stage=$B/initramfs${GUEST_NAME:+-$GUEST_NAME}
 rm -rf "$stage"
 mkdir -p "$stage"/{bin,sbin,dev,proc,sys,tmp,etc,lib,lib64,usr/bin,usr/sbin,selftests}
-cp /bin/busybox "$stage/bin/busybox"
+if [ "$flavour" = s390x ]; then
+	# Debian's s390x busybox and bash (harness/s390x-root.sh); the x86
+	# tools below do not run there
+	cp -a "$("$HARNESS/s390x-root.sh")/." "$stage/"
+	GUEST_TOOLS=
+else
+	cp /bin/busybox "$stage/bin/busybox"
+fi
 mknod -m 600 "$stage/dev/console" c 5 1
 mknod -m 666 "$stage/dev/null" c 1 3
 cp -a "$B/modroot/lib/modules" "$stage/lib/"
@@ -40,7 +48,9 @@ install -m 644 "$HARNESS/guest-lib.sh" "$stage/guest-lib.sh"
 # Debian tools the tests use, with their shared libraries.
 # They keep their host path: busybox's shell prefers its own applets over
 # anything on PATH, so job scripts run under bash.
-for tool in bash ip ${GUEST_TOOLS:-}; do
+host_tools="bash ip ${GUEST_TOOLS:-}"
+[ "$flavour" = s390x ] && host_tools=
+for tool in $host_tools; do
 	path=$(command -v "$tool") || die "$tool not installed (make deps)"
 	mkdir -p "$stage$(dirname "$path")"
 	cp -L "$path" "$stage$path"
@@ -59,6 +69,16 @@ qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m "$mem"
 	-kernel "$kimg" -initrd "$stage.cpio.gz" ${GUEST_QEMU_ARGS:-}
 	-append "console=ttyS0 panic=-1 ignore_loglevel ${GUEST_APPEND:-}"
 	-display none -no-reboot)
+if [ "$flavour" = s390x ]; then
+	# the console is a virtio console on the CCW bus: -serial below
+	# becomes its chardev
+	qemu=(qemu-system-s390x -accel tcg -machine s390-ccw-virtio -cpu qemu
+		-smp 2 -m "$mem" -nodefaults -kernel "$kimg"
+		-initrd "$stage.cpio.gz" ${GUEST_QEMU_ARGS:-}
+		-device virtio-serial-ccw -device virtconsole,chardev=con
+		-append "console=hvc0 panic=-1 ignore_loglevel ${GUEST_APPEND:-}"
+		-display none -no-reboot)
+fi
 if [ -n "${GUEST_INTERACTIVE:-}" ]; then
 	log "booting $flavour guest interactively (Ctrl-a x quits)"
 	exec "${qemu[@]}" -serial mon:stdio
@@ -67,10 +87,12 @@ fi
 # Progress lines only; everything but kernel messages with GUEST_SHOW_ALL.
 show=(-E '^(##|ok |not ok )')
 [ -n "${GUEST_SHOW_ALL:-}" ] && show=(-v -E '^\[ *[0-9]+\.[0-9]+\] |^@@GUEST')
+console="-serial stdio"
+[ "$flavour" = s390x ] && console="-chardev stdio,id=con"
 log "booting $flavour guest ($krel, TCG, 2 vCPUs, $mem; log: $logf)"
 set +e
 timeout --foreground -k 10 "$timeout_s" \
-	"${qemu[@]}" -serial stdio -monitor none </dev/null 2>&1 |
+	"${qemu[@]}" $console -monitor none </dev/null 2>&1 |
 	sed -u 's/\r$//' | tee "$logf" | grep --line-buffered "${show[@]}" | sed -u 's/^/  guest: /'
 qrc=${PIPESTATUS[0]}
 set -e

@@ -173,7 +173,7 @@ BX=$(build_dir x86_64)
 [ -f "$BX/.config" ] || "$HARNESS/build.sh" x86_64
 mkdir -p "$B"
 # the series' options as they appear: each step merges them again
-printf 'CONFIG_KUNIT=y\nCONFIG_SMC_LO=m\nCONFIG_SMC_KUNIT_TEST=y\n' >"$S/series.config"
+printf 'CONFIG_KUNIT=y\nCONFIG_SMC=y\nCONFIG_SMC_LO=y\nCONFIG_SMC_KUNIT_TEST=y\n' >"$S/series.config"
 git -C "$G" rev-list --reverse base..HEAD >"$S/commits"
 for i in $(seq -w 1 "$n"); do
 	sync_step "$S/steps/$i" "$T"
