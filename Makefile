@@ -66,6 +66,7 @@ check-stock:
 	@CHECK_STEPS= CHECK_FLAVOURS=stock $(H)/check.sh
 
 check-s390:
+	@$(H)/deps.sh s390x
 	@CHECK_STEPS= CHECK_FLAVOURS=s390x $(H)/check.sh
 
 check-fresh:

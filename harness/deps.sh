@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages the harness needs (as root, once).
-# usage: deps.sh [modules]   (modules: only what `make modules` needs)
+# usage: deps.sh [modules|s390x]   (modules: only what `make modules`
+# needs; s390x: what make check-s390 needs beyond the rest)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -9,8 +10,8 @@ set -euo pipefail
 # newer or older linux-source-6.1 installed is left alone.
 pkgs=(
 	build-essential flex bison bc libelf-dev libssl-dev dwarves kmod cpio
-	python3 qemu-system-x86 qemu-system-misc qemu-utils busybox-static iproute2 sparse
-	gcc-s390x-linux-gnu libc6-dev-s390x-cross perl iperf3 rsync xz-utils git
+	python3 qemu-system-x86 qemu-utils busybox-static iproute2 sparse
+	gcc-s390x-linux-gnu perl iperf3 rsync xz-utils git
 	linux-perf	# make profile PROFILE=apps: perf in the guest
 	# programs nobody here wrote, run in the guest under smc_run
 	redis-server redis-tools nginx-light wrk sockperf
@@ -18,6 +19,8 @@ pkgs=(
 )
 if [ "${1:-}" = modules ]; then
 	pkgs=(build-essential kmod)
+elif [ "${1:-}" = s390x ]; then
+	pkgs=(qemu-system-misc gcc-s390x-linux-gnu libc6-dev-s390x-cross)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
