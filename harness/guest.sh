@@ -31,7 +31,6 @@ if [ "$flavour" = s390x ]; then
 	# Debian's s390x busybox and bash (harness/s390x-root.sh); the x86
 	# tools below do not run there
 	cp -a "$("$HARNESS/s390x-root.sh")/." "$stage/"
-	GUEST_TOOLS=
 else
 	cp /bin/busybox "$stage/bin/busybox"
 fi
@@ -69,15 +68,16 @@ qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m "$mem"
 	-kernel "$kimg" -initrd "$stage.cpio.gz" ${GUEST_QEMU_ARGS:-}
 	-append "console=ttyS0 panic=-1 ignore_loglevel ${GUEST_APPEND:-}"
 	-display none -no-reboot)
+console=(-serial stdio)
 if [ "$flavour" = s390x ]; then
-	# the console is a virtio console on the CCW bus: -serial below
-	# becomes its chardev
+	# the console is a virtio console on the CCW bus, its chardev stdio
 	qemu=(qemu-system-s390x -accel tcg -machine s390-ccw-virtio -cpu qemu
 		-smp 2 -m "$mem" -nodefaults -kernel "$kimg"
 		-initrd "$stage.cpio.gz" ${GUEST_QEMU_ARGS:-}
 		-device virtio-serial-ccw -device virtconsole,chardev=con
 		-append "console=hvc0 panic=-1 ignore_loglevel ${GUEST_APPEND:-}"
 		-display none -no-reboot)
+	console=(-chardev stdio,id=con)
 fi
 if [ -n "${GUEST_INTERACTIVE:-}" ]; then
 	log "booting $flavour guest interactively (Ctrl-a x quits)"
@@ -87,12 +87,10 @@ fi
 # Progress lines only; everything but kernel messages with GUEST_SHOW_ALL.
 show=(-E '^(##|ok |not ok )')
 [ -n "${GUEST_SHOW_ALL:-}" ] && show=(-v -E '^\[ *[0-9]+\.[0-9]+\] |^@@GUEST')
-console="-serial stdio"
-[ "$flavour" = s390x ] && console="-chardev stdio,id=con"
 log "booting $flavour guest ($krel, TCG, 2 vCPUs, $mem; log: $logf)"
 set +e
 timeout --foreground -k 10 "$timeout_s" \
-	"${qemu[@]}" $console -monitor none </dev/null 2>&1 |
+	"${qemu[@]}" "${console[@]}" -monitor none </dev/null 2>&1 |
 	sed -u 's/\r$//' | tee "$logf" | grep --line-buffered "${show[@]}" | sed -u 's/^/  guest: /'
 qrc=${PIPESTATUS[0]}
 set -e

@@ -1,7 +1,6 @@
-# The s390x guest (big-endian, qemu-system-s390x): the net/smc KUnit
-# suites (smc is built in, they ran at boot; the loopback suite runs as
-# smc_loopback loads), the machine SEID against /proc, and the loopback,
-# no-copy, netlink, hostile and fallback suites.
+# The s390x guest (big-endian, qemu-system-s390x): the KUnit suites of the
+# SMC core (smc is built in: they ran at boot), the machine SEID against
+# /proc, and the fallback, loopback, no-copy, netlink and hostile suites.
 . /guest-lib.sh
 
 modprobe smc_diag || result modprobe-smc_diag FAIL
