@@ -11,7 +11,7 @@ set -euo pipefail
 pkgs=(
 	build-essential flex bison bc libelf-dev libssl-dev dwarves kmod cpio
 	python3 qemu-system-x86 qemu-utils busybox-static iproute2 sparse
-	gcc-s390x-linux-gnu perl iperf3 rsync xz-utils git
+	gcc-s390x-linux-gnu perl iperf3 rsync xz-utils git patch
 	linux-perf	# make profile PROFILE=apps: perf in the guest
 	# programs nobody here wrote, run in the guest under smc_run
 	redis-server redis-tools nginx-light wrk sockperf

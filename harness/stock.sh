@@ -79,10 +79,33 @@ guest_modroot() {
 		die "depmod does not pick the series' smc.ko over the stock one in $mr"
 }
 
+# The stock guest's soft-RoCE driver, for the SMC-R test (harness/smcr.sh):
+# the base's rdma_rxe (the stock kernel's upstream version) with the
+# test-only patches of harness/test-patches (harness/tree.sh laid them
+# over the build tree), built out of tree against the stock headers and
+# installed in the unpacked tree's updates/test-rxe, where it overrides
+# the stock rdma_rxe.ko. The SMC code under test is not touched: the stock
+# job loads the stock smc.ko, the other stock jobs the series' one.
+test_rxe() {
+	local out=$CACHE/modules/$REL/rxe f
+	mkdir -p "$out"
+	for f in "$SRC"/drivers/infiniband/sw/rxe/*; do
+		cmp -s "$f" "$out/${f##*/}" || cp "$f" "$out/"
+	done
+	log "building the test rdma_rxe.ko for $REL (log: $out/build.log)"
+	quiet "$out/build.log" make -C "$KDIR" M="$out" CONFIG_RDMA_RXE=m -j"$JOBS" modules ||
+		die "out-of-tree build of rdma_rxe failed (see $out/build.log)"
+	install -D -m 644 "$out/rdma_rxe.ko" "$ROOT/lib/modules/$REL/updates/test-rxe/rdma_rxe.ko"
+	depmod -b "$ROOT" "$REL"
+	grep -q "^updates/test-rxe/rdma_rxe.ko:" "$ROOT/lib/modules/$REL/modules.dep" ||
+		die "depmod does not pick the test rdma_rxe.ko over the stock one in $ROOT"
+}
+
 fetch
 "$HARNESS/tree.sh"
 mkdir -p "$B"
 KDIR=$KDIR INSTALL_ROOT=$ROOT "$HARNESS/modules.sh" install
+test_rxe
 guest_modroot
 cp "$ROOT/boot/vmlinuz-$REL" "$B/vmlinuz"
 # uapi headers for harness/selftests.sh: the base's, which the stock kernel

@@ -67,6 +67,47 @@ sync_overlay() {
 	mv "$manifest.new" "$manifest"
 }
 
+# Test-only patches (harness/test-patches/*.patch): what the guests' test
+# devices need and the series is not (soft-RoCE's CQ notification, see the
+# patch). They go over the base's files in the build tree, never over a
+# file the overlay carries, and never into the series or its diff. A file
+# no patch touches any more goes back to the base's; an unchanged result is
+# not rewritten, so kernel builds stay incremental.
+sync_test_patches() {
+	local manifest=$SRC/.test-patch-manifest tmp f p clash
+	tmp=$(mktemp -d)
+	: >"$tmp/files"
+	for p in "$HARNESS"/test-patches/*.patch; do
+		[ -e "$p" ] || continue
+		sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$p" >>"$tmp/files"
+	done
+	LC_ALL=C sort -u -o "$tmp/files" "$tmp/files"
+	clash=$(overlay_files | LC_ALL=C sort | LC_ALL=C comm -12 - "$tmp/files")
+	[ -z "$clash" ] || die "test patches touch files the overlay carries: $clash"
+	while read -r f; do
+		[ -f "$BASE_SRC/$f" ] || die "test patch target $f is not in the base"
+		mkdir -p "$tmp/t/$(dirname "$f")"
+		cp "$BASE_SRC/$f" "$tmp/t/$f"
+	done <"$tmp/files"
+	for p in "$HARNESS"/test-patches/*.patch; do
+		[ -e "$p" ] || continue
+		patch -s -p1 -d "$tmp/t" --no-backup-if-mismatch -r - <"$p" ||
+			die "test patch ${p##*/} does not apply to $BASE_PKG $BASE_VERSION"
+	done
+	touch "$manifest"
+	LC_ALL=C comm -23 "$manifest" "$tmp/files" | while read -r f; do
+		rm -f "$SRC/$f"
+		ln "$BASE_SRC/$f" "$SRC/$f"
+	done
+	while read -r f; do
+		cmp -s "$tmp/t/$f" "$SRC/$f" && continue
+		rm -f "$SRC/$f"
+		cp "$tmp/t/$f" "$SRC/$f"
+	done <"$tmp/files"
+	cp "$tmp/files" "$manifest"
+	rm -rf "$tmp"
+}
+
 case "${1:-sync}" in
 record)
 	extract_base
@@ -85,6 +126,7 @@ sync)
 	extract_base
 	check_base_sums
 	sync_overlay
+	sync_test_patches
 	;;
 version)
 	# What the build uses, for make run / make check to print.
