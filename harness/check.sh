@@ -80,8 +80,10 @@ for fl in $flavours; do
 		record "$fl:guest" FAIL
 	fi
 	# Two kernels: series kernels with each other, and against Debian's
-	# own kernel (harness/smcr.sh). Not debug+x86_64: there the guests do
-	# not reach each other (EHOSTUNREACH), not understood yet.
+	# own kernel (harness/smcr.sh): without RDMA, then SMC-R over
+	# soft-RoCE with one link and (series kernels) two. Not debug+x86_64:
+	# there the guests do not reach each other (EHOSTUNREACH), not
+	# understood yet.
 	if [ -n "${CHECK_SMCR-1}" ]; then
 		case $fl in
 		x86_64) pair=(x86_64 x86_64) ;;

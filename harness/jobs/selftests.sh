@@ -17,16 +17,16 @@ run_kselftest smc_loopback /selftests/smc_loopback
 run_kselftest smc_nocopy /selftests/smc_nocopy
 # The socket calls applications make (splice, sendfile, MSG_PEEK, OOB,
 # ioctls, epoll ...), again in copy mode below: 50 fresh pairs a case,
-# 15 on the debug kernel (with kmemleak) and 10 in copy mode, for time;
-# smc_hostile's confirm_race 30 rounds, 15 on debug, 10 in copy mode;
-# smc_churn (below) 20 s, 40 s on debug where KASAN watches.
+# 8 on the debug kernel (with kmemleak) and 10 in copy mode, for time;
+# smc_hostile's confirm_race 30 rounds, 8 on debug, 10 in copy mode;
+# smc_churn (below) 20 s, on debug too.
 # smc_faults reloads smc_loopback 50 times, 8 on debug.
 # The hostile peers and the socket API run again in copy mode except on
 # debug (for time: KASAN watches them there in no-copy mode, the default,
 # and the copy mode's data path in smc_loopback_copy).
 iter=50 rounds=30 churn=20 cycles=50 copy_all=1
 if [ -e /sys/kernel/debug/kmemleak ]; then
-	iter=15 rounds=15 churn=40 cycles=8 copy_all=0
+	iter=8 rounds=8 churn=20 cycles=8 copy_all=0
 fi
 SMC_SOCKAPI_ITER=$iter run_kselftest smc_sockapi /selftests/smc_sockapi
 run_kselftest smc_netlink /selftests/smc_netlink
