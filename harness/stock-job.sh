@@ -24,4 +24,4 @@ if modprobe smc && modprobe smc_diag; then
 	echo "## kernel taint $(cat /proc/sys/kernel/tainted); taint messages:"
 	dmesg | grep -i taint | sed "s/^/## /"
 fi
-bash /jobs/selftests.sh
+SMC_SUITE_PROFILE=stock bash /jobs/selftests.sh

@@ -49,10 +49,12 @@ sync_overlay() {
 	fi
 	overlay_files >"$manifest.new"
 	# Files the overlay no longer carries go back to the base version.
+	# A copy, not a link: the base file's old mtime would leave kbuild's
+	# objects of the overlay's version in place.
 	comm -23 "$manifest" "$manifest.new" | while read -r f; do
 		rm -f "$SRC/$f"
 		if [ -f "$BASE_SRC/$f" ]; then
-			ln "$BASE_SRC/$f" "$SRC/$f"
+			cp "$BASE_SRC/$f" "$SRC/$f"
 		fi
 	done
 	while read -r f; do
@@ -91,13 +93,18 @@ sync_test_patches() {
 	done <"$tmp/files"
 	for p in "$HARNESS"/test-patches/*.patch; do
 		[ -e "$p" ] || continue
-		patch -s -p1 -d "$tmp/t" --no-backup-if-mismatch -r - <"$p" ||
+		patch -p1 --fuzz=0 -d "$tmp/t" --no-backup-if-mismatch -r - <"$p" >"$tmp/patch.log" 2>&1 || {
+			cat "$tmp/patch.log" >&2
 			die "test patch ${p##*/} does not apply to $BASE_PKG $BASE_VERSION"
+		}
 	done
+	# Files no patch touches any more: the base's again (a copy, for
+	# kbuild's mtimes), unless the overlay carries them now.
 	touch "$manifest"
 	LC_ALL=C comm -23 "$manifest" "$tmp/files" | while read -r f; do
+		grep -qxF "$f" "$SRC/.overlay-manifest" && continue
 		rm -f "$SRC/$f"
-		ln "$BASE_SRC/$f" "$SRC/$f"
+		cp "$BASE_SRC/$f" "$SRC/$f"
 	done
 	while read -r f; do
 		cmp -s "$tmp/t/$f" "$SRC/$f" && continue
