@@ -167,11 +167,17 @@ rxe_add() {
 	return 1
 }
 
-# Every SMC-R link group is SMC-Rv2 ("v2 1" in the link group dump), and
+# Every SMC-R link group is SMC-Rv2 ("v2 2" in the link group dump: the
+# SMC version), and
 # there is one at least.
 lgrs_v2() {
 	smc_info linkgroup | awk '$1 == "lgr" && $3 == "role" {
-		n++; if ($13 != "v2" || $14 != 1) bad++ } END { exit !(n > 0 && !bad) }'
+		n++; v = ""
+		for (i = 4; i < NF; i++) if ($i == "v2") v = $(i + 1)
+		if (v != 2) bad++
+	} END { exit !(n > 0 && !bad) }' && return 0
+	smc_info linkgroup
+	return 1
 }
 
 gid4() {		# gid4 HOST: the RoCE v2 GID of 10.198.1.HOST
