@@ -70,8 +70,8 @@ sync_overlay() {
 }
 
 # Test-only patches (harness/test-patches/*.patch): what the guests' test
-# devices need and the series is not (soft-RoCE's CQ notification, see the
-# patch). They go over the base's files in the build tree, never over a
+# devices need and the series is not (soft-RoCE fixes, see the patches).
+# They go over the base's files in the build tree, never over a
 # file the overlay carries, and never into the series or its diff. A file
 # no patch touches any more goes back to the base's; an unchanged result is
 # not rewritten, so kernel builds stay incremental.
@@ -84,7 +84,7 @@ sync_test_patches() {
 		sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$p" >>"$tmp/files"
 	done
 	LC_ALL=C sort -u -o "$tmp/files" "$tmp/files"
-	clash=$(overlay_files | LC_ALL=C sort | LC_ALL=C comm -12 - "$tmp/files")
+	clash=$(LC_ALL=C comm -12 "$SRC/.overlay-manifest" "$tmp/files")
 	[ -z "$clash" ] || die "test patches touch files the overlay carries: $clash"
 	while read -r f; do
 		[ -f "$BASE_SRC/$f" ] || die "test patch target $f is not in the base"
