@@ -108,9 +108,35 @@ pass=$(grep -c ' PASS$' "$R" || true)
 fail=$(grep -c ' FAIL$' "$R" || true)
 skip=$(grep -c ' SKIP$' "$R" || true)
 log "make check took $(( $(date +%s) - t0 ))s"
+# why FLAVOUR:SUITE[:CASE]: what the failed suite printed of its failure
+# in the guest's log (CI keeps only the end of the output)
+why() {
+	local fl=${1%%:*} rest=${1#*:} gl side
+	gl=$(build_dir "$fl")/guest-selftests.log
+	case $rest in
+	smcr:[ab]:*)	# a two-guest pair: that side's log, that check
+		side=${rest#smcr:}
+		side=${side%%:*}
+		[ -f "$CACHE/smcr/$fl/$side.log" ] || return 0
+		tr -d '\r' <"$CACHE/smcr/$fl/$side.log" |
+			awk -v n="## $side: ${rest##*:}" 'index($0, n) == 1 { on = 1 }
+			on { print "      " substr($0, 1, 200); if (++k == 12) exit }
+			on && index($0, n " took") == 1 { exit }'
+		return 0 ;;
+	esac
+	[ -f "$gl" ] || return 0
+	tr -d '\r' <"$gl" | awk -v n="${rest%%:*}" '
+		$0 ~ "^## selftest " n "( |$)" { on = 1; next }
+		on && $0 ~ "^RESULT " n "( |:)" { exit }
+		on && /FAIL|not ok|[Ee]xpected|BUG|WARNING|KASAN|Call Trace/ {
+			print "      " substr($0, 1, 200); if (++k == 12) exit }'
+}
 if [ "$fail" -gt 0 ]; then
 	echo "failed:"
-	grep ' FAIL$' "$R" | sed 's/^RESULT /  /'
+	grep ' FAIL$' "$R" | sed 's/^RESULT //; s/ FAIL$//' | while read -r f; do
+		echo "  $f FAIL"
+		why "$f"
+	done
 fi
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]

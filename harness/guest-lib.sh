@@ -122,6 +122,31 @@ smc_counters() {
 		      print c, s, he_c, he_s, fb_c, fb_s }'
 }
 
+# running PID: PID lives and has not begun to exit (PF_EXITING, 0x4, in
+# the flags field of /proc/PID/stat; a zombie that is not reaped yet is
+# still signalled by kill -0, and an exiting one is closing its files).
+running() {
+	local f
+	f=$(awk '{ print $9 }' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$f" ] && [ $((f & 4)) -eq 0 ]
+}
+
+# counters_while PID: smc_counters as last read while PID ran, before it
+# began to exit (empty if it never ran meanwhile). A client that exits
+# with handshakes in flight aborts them, and both ends count those as
+# handshake errors: what the statistics gain after this reading is that
+# teardown, not the run.
+counters_while() {
+	local last='' cur
+	while running "$1"; do
+		cur=$(smc_counters)
+		running "$1" || break
+		last=$cur
+		sleep 0.1
+	done
+	echo "$last"
+}
+
 # The files nginx serves: /tmp/www/1k.bin and 1m.bin, random bytes.
 www_files() {
 	mkdir -p /tmp/www /var/lib/nginx /var/log/nginx

@@ -8,7 +8,9 @@
 #    in mode SMCD on the loopback device at both ends, none fell back;
 #  - leave the SMC statistics with no new fallback and no handshake error,
 #    and SMC-D v2 connections grown equally at both ends, by exactly the
-#    number redis counted itself, by at least the connections wrk made.
+#    number redis counted itself, by at least the connections wrk made;
+#    with a new connection per request, the handshakes wrk's exit aborts
+#    (at most one per connection) are counted apart from the run's.
 # usage: smc_apps-test.sh [redis|nginx] (default both). Exit 0 pass, 1 fail.
 # Run by jobs/selftests.sh with smc_loopback loaded.
 PATH=/selftests:$PATH
@@ -21,9 +23,10 @@ bad() {
 	fail=1
 }
 
-# check_counters WHAT BEFORE AFTER MIN [EXACT]: the SMC-D v2 connections
-# grew by the same number N >= MIN at both ends (N == EXACT if given), and
-# no fallback or handshake error happened meanwhile.
+# check_counters WHAT BEFORE AFTER MIN [EXACT [any]]: the SMC-D v2
+# connections grew by the same number N >= MIN at both ends (N == EXACT if
+# given; "any": by N >= MIN each, handshakes may be in flight at AFTER),
+# and no fallback or handshake error happened meanwhile.
 check_counters() {
 	local what=$1 c0 s0 h0 g0 f0 e0 c1 s1 h1 g1 f1 e1
 	read -r c0 s0 h0 g0 f0 e0 <<<"$2"
@@ -31,7 +34,11 @@ check_counters() {
 	echo "## $what: SMC-D v2 connections client +$((c1 - c0)) server +$((s1 - s0));" \
 		"handshake errors +$((h1 - h0))/+$((g1 - g0)); fallbacks +$((f1 - f0))/+$((e1 - e0))"
 	[ -n "$e1" ] || { bad "$what: no SMC statistics"; return; }
-	[ $((c1 - c0)) -eq $((s1 - s0)) ] || bad "$what: client and server counts differ"
+	if [ "${6:-}" = any ]; then
+		[ $((s1 - s0)) -ge "$4" ] || bad "$what: fewer than $4 SMC-D connections"
+	else
+		[ $((c1 - c0)) -eq $((s1 - s0)) ] || bad "$what: client and server counts differ"
+	fi
 	[ $((c1 - c0)) -ge "$4" ] || bad "$what: fewer than $4 SMC-D connections"
 	[ -z "${5:-}" ] || [ $((s1 - s0)) -eq "$5" ] ||
 		bad "$what: the program counted $5 connections"
@@ -112,9 +119,32 @@ test_redis() {
 	wait "$spid" 2>/dev/null
 }
 
+# check_teardown WHAT BEFORE DURING AFTER: wrk exits with a handshake in
+# flight on some of its 8 connections, and the kernel aborts those: at
+# most one handshake error per connection and end, each success one end
+# counted and the other did not (BEFORE to AFTER) matched by an error,
+# and no fallback.
+check_teardown() {
+	local what=$1 c0 s0 h0 g0 f0 e0 c1 s1 h1 g1 f1 e1 d
+	read -r c0 s0 _ <<<"$2"
+	read -r c1 s1 _ <<<"$4"
+	d=$(((c1 - c0) - (s1 - s0)))
+	read -r c0 s0 h0 g0 f0 e0 <<<"$3"
+	read -r c1 s1 h1 g1 f1 e1 <<<"$4"
+	echo "## $what, wrk's exit: SMC-D v2 connections client +$((c1 - c0))" \
+		"server +$((s1 - s0)); handshakes aborted +$((h1 - h0))/+$((g1 - g0));" \
+		"fallbacks +$((f1 - f0))/+$((e1 - e0))"
+	[ -n "$e1" ] || { bad "$what: no SMC statistics"; return; }
+	[ $((h1 - h0)) -le 8 ] && [ $((g1 - g0)) -le 8 ] ||
+		bad "$what: more handshakes failed at wrk's exit than it had connections"
+	[ "${d#-}" -le $((h1 - h0 + g1 - g0)) ] ||
+		bad "$what: client and server counts differ by more than the aborted handshakes"
+	[ "$f1" -eq "$f0" ] && [ "$e1" -eq "$e0" ] || bad "$what: connections fell back to TCP"
+}
+
 # wrk_run WHAT URL FILE MIN_CONNS [wrk options]: responses checked
 wrk_run() {
-	local what=$1 url=$2 file=$3 min=$4 before after wpid good nbad
+	local what=$1 url=$2 file=$3 min=$4 before during after wpid good nbad c0 s0 c1 s1
 	shift 4
 	before=$(smc_counters)
 	WRK_EXPECT=$file smc_run wrk -t 2 -c 8 -d "${SECS}s" -s /selftests/wrk-check.lua \
@@ -122,6 +152,7 @@ wrk_run() {
 	wpid=$!
 	# keep-alive: the 8 connections, both ends, established and SMCD
 	[ "$min" -eq 8 ] && watch_port 8080 "$wpid" 16
+	during=$(counters_while "$wpid")
 	wait "$wpid" || bad "$what: wrk exited $?"
 	after=$(smc_counters)
 	sed 's/^/##   /' /tmp/wrk.log
@@ -129,9 +160,21 @@ wrk_run() {
 	[ -n "$good" ] || { bad "$what: wrk reported no checked responses"; return; }
 	[ "$good" -gt 0 ] && [ "$nbad" -eq 0 ] ||
 		bad "$what: $nbad of $((good + nbad)) responses wrong"
-	# a new connection per request: at least one per good response
-	[ "$min" -eq 0 ] && min=$good
-	check_counters "$what" "$before" "$after" "$min"
+	if [ "$min" -eq 8 ]; then
+		# keep-alive: wrk's exit closes established connections only
+		check_counters "$what" "$before" "$after" 8
+		return
+	fi
+	# A new connection per request: at least one per good response, the
+	# run itself without a failed handshake (counted until wrk began to
+	# exit), then what its exit aborted.
+	[ -n "$during" ] || { bad "$what: wrk ended before the statistics were read"; return; }
+	check_counters "$what, while wrk ran" "$before" "$during" 1 "" any
+	check_teardown "$what" "$before" "$during" "$after"
+	read -r c0 s0 _ <<<"$before"
+	read -r c1 s1 _ <<<"$after"
+	[ $((c1 - c0)) -ge "$good" ] && [ $((s1 - s0)) -ge "$good" ] ||
+		bad "$what: fewer SMC-D connections than the $good responses"
 }
 
 test_nginx() {
