@@ -13,7 +13,8 @@ help:
 	@echo "  make check        lint + builds + KUnit + selftests in the guest; ends 'N passed, N failed'"
 	@echo "  make check-debug  the selftests on the debug kernel (KASAN, lockdep, kmemleak)"
 	@echo "  make check-stock  the selftests on Debian's stock 6.1 kernel with the out-of-tree modules"
-	@echo "  make check-s390   the s390x kernel (big-endian) in qemu-system-s390x: KUnit, the machine"
+	@echo "  make check-s390   the s390x kernel (big-endian) in qemu-system-s390x: KUnit (kunit.py"
+	@echo "                   --arch=s390, all suites, and in the guest flavour), the machine"
 	@echo "                   SEID against /proc, loopback, no-copy, netlink, hostile and fallback suites"
 	@echo "  make check-fresh  the README's commands in a debootstrapped Debian 12 minbase root (root;"
 	@echo "                   downloads and builds from nothing, about 55 minutes; not part of check)"
@@ -67,7 +68,7 @@ check-stock:
 
 check-s390:
 	@$(H)/deps.sh s390x
-	@CHECK_STEPS= CHECK_FLAVOURS=s390x $(H)/check.sh
+	@CHECK_STEPS=kunit-s390 CHECK_FLAVOURS=s390x $(H)/check.sh
 
 check-fresh:
 	@$(H)/check-fresh.sh
