@@ -147,6 +147,21 @@ counters_while() {
 	echo "$last"
 }
 
+# settled_counters: smc_counters once two readings 0.2 s apart agree (at
+# most about 3 s): after a client exits, the server's handshake workers
+# may still be counting the handshakes it had in flight.
+settled_counters() {
+	local prev cur
+	prev=$(smc_counters)
+	for _ in $(seq 15); do
+		sleep 0.2
+		cur=$(smc_counters)
+		[ "$cur" = "$prev" ] && break
+		prev=$cur
+	done
+	echo "$prev"
+}
+
 # The files nginx serves: /tmp/www/1k.bin and 1m.bin, random bytes.
 www_files() {
 	mkdir -p /tmp/www /var/lib/nginx /var/log/nginx

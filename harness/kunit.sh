@@ -9,10 +9,12 @@ set -euo pipefail
 
 arch=${KUNIT_ARCH:-x86_64}
 name=kunit cross=()
-if [ "$arch" = s390 ]; then
-	# INFINIBAND needs HAS_IOMEM, which s390 has with PCI only
-	name=kunit-s390 cross=(--cross_compile=s390x-linux-gnu- --kconfig_add CONFIG_PCI=y)
-fi
+case $arch in
+x86_64) ;;
+s390)	# INFINIBAND needs HAS_IOMEM, which s390 has with PCI only
+	name=kunit-s390 cross=(--cross_compile=s390x-linux-gnu- --kconfig_add CONFIG_PCI=y) ;;
+*)	die "KUNIT_ARCH=$arch: x86_64 or s390" ;;
+esac
 B=$(build_dir "$name")
 mkdir -p "$B"
 "$HARNESS/tree.sh"

@@ -142,7 +142,9 @@ check_teardown() {
 	[ "$f1" -eq "$f0" ] && [ "$e1" -eq "$e0" ] || bad "$what: connections fell back to TCP"
 }
 
-# wrk_run WHAT URL FILE MIN_CONNS [wrk options]: responses checked
+# wrk_run WHAT URL FILE MIN_CONNS [wrk options]: responses checked;
+# MIN_CONNS 8: keep-alive (wrk's 8 connections, watched in sock_diag), 0:
+# a new connection per request (at least one per good response)
 wrk_run() {
 	local what=$1 url=$2 file=$3 min=$4 before during after wpid good nbad c0 s0 c1 s1
 	shift 4
@@ -154,7 +156,7 @@ wrk_run() {
 	[ "$min" -eq 8 ] && watch_port 8080 "$wpid" 16
 	during=$(counters_while "$wpid")
 	wait "$wpid" || bad "$what: wrk exited $?"
-	after=$(smc_counters)
+	after=$(settled_counters)
 	sed 's/^/##   /' /tmp/wrk.log
 	read -r good nbad <<<"$(sed -n 's/^WRK-CHECK good \([0-9]*\) bad \([0-9]*\)$/\1 \2/p' /tmp/wrk.log)"
 	[ -n "$good" ] || { bad "$what: wrk reported no checked responses"; return; }
