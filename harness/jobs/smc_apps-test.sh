@@ -35,11 +35,11 @@ check_counters() {
 		"handshake errors +$((h1 - h0))/+$((g1 - g0)); fallbacks +$((f1 - f0))/+$((e1 - e0))"
 	[ -n "$e1" ] || { bad "$what: no SMC statistics"; return; }
 	if [ "${6:-}" = any ]; then
-		[ $((s1 - s0)) -ge "$4" ] || bad "$what: fewer than $4 SMC-D connections"
+		[ $((s1 - s0)) -ge "$4" ] || bad "$what: fewer than $4 SMC-D connections on the server"
 	else
 		[ $((c1 - c0)) -eq $((s1 - s0)) ] || bad "$what: client and server counts differ"
 	fi
-	[ $((c1 - c0)) -ge "$4" ] || bad "$what: fewer than $4 SMC-D connections"
+	[ $((c1 - c0)) -ge "$4" ] || bad "$what: fewer than $4 SMC-D connections on the client"
 	[ -z "${5:-}" ] || [ $((s1 - s0)) -eq "$5" ] ||
 		bad "$what: the program counted $5 connections"
 	[ "$f1" -eq "$f0" ] && [ "$e1" -eq "$e0" ] || bad "$what: connections fell back to TCP"
