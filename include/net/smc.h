@@ -146,4 +146,6 @@ void smcd_unregister_dev(struct smcd_dev *smcd);
 void smcd_free_dev(struct smcd_dev *smcd);
 void smcd_handle_event(struct smcd_dev *dev, struct smcd_event *event);
 void smcd_handle_irq(struct smcd_dev *dev, unsigned int bit, u16 dmbemask);
+struct mem_cgroup;
+bool smcd_memcg_room(struct mem_cgroup *memcg, int bufsize);
 #endif	/* _SMC_H */

@@ -2429,9 +2429,10 @@ static unsigned long smcd_memcg_file_pages(struct mem_cgroup *memcg)
  * their sockets and TCP's buffers among them: a cgroup that fills up with
  * connections gets smaller buffers, then TCP, and not its OOM killer (or
  * memory.high's throttling of the handshake worker). The charge itself
- * enforces memory.max.
+ * enforces memory.max. A device that keeps freed buffers charged to a
+ * cgroup for reuse asks the same, see smc_loopback.c.
  */
-static bool smcd_memcg_room(struct mem_cgroup *memcg, int bufsize)
+bool smcd_memcg_room(struct mem_cgroup *memcg, int bufsize)
 {
 #ifdef CONFIG_MEMCG
 	unsigned long pages = DIV_ROUND_UP(bufsize, PAGE_SIZE);
@@ -2450,6 +2451,7 @@ static bool smcd_memcg_room(struct mem_cgroup *memcg, int bufsize)
 #endif
 	return true;
 }
+EXPORT_SYMBOL_GPL(smcd_memcg_room);
 
 static int __smc_buf_create(struct smc_sock *smc, bool is_smcd, bool is_rmb)
 {

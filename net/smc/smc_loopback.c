@@ -14,13 +14,17 @@
 
 #include <linux/bitmap.h>
 #include <linux/hashtable.h>
+#include <linux/log2.h>
+#include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/random.h>
 #include <linux/refcount.h>
 #include <linux/sizes.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/workqueue.h>
 #include <net/smc.h>
 
 #define SMC_LO_NAME		"loopback-ism"
@@ -37,6 +41,11 @@
 #define SMC_LO_DMB_MIN		SZ_16K
 /* default share of RAM that DMBs larger than the smallest may take */
 #define SMC_LO_MEM_SHIFT	3
+/* freed DMBs kept for reuse: at most this much, for at least this long */
+#define SMC_LO_POOL_MB		32
+#define SMC_LO_POOL_AGE		HZ
+/* a list each DMB size, 16 KiB .. 1 MiB */
+#define SMC_LO_POOL_SIZES	7
 
 static unsigned int max_dmbs = 16384;
 module_param(max_dmbs, uint, 0444);
@@ -58,8 +67,13 @@ module_param(max_mem_mb, uint, 0444);
 MODULE_PARM_DESC(max_mem_mb,
 		 "MiB that DMBs above 16 KiB may take; beyond, connections get smaller ones (default 1/8 of RAM)");
 
+static int pool_mb = -1;
+module_param(pool_mb, int, 0444);
+MODULE_PARM_DESC(pool_mb,
+		 "MiB of freed DMBs kept for reuse (default 32, at most a quarter of max_mem_mb; 0 with init_on_free)");
+
 struct smc_lo_dmb {
-	struct hlist_node list;		/* in smc_lo_dev.dmb_ht */
+	struct hlist_node list;		/* in smc_lo_dev.dmb_ht, freed: .pool */
 	u64 token;
 	unsigned int len;
 	unsigned int sba_idx;
@@ -70,6 +84,9 @@ struct smc_lo_dmb {
 	bool attached;			/* ... and the writer still has it */
 	bool serv;			/* a server end's, a client attaches */
 	u64 writer_tok;			/* the writer's own DMB */
+	struct mem_cgroup *memcg;	/* the memory is charged to, or NULL */
+	bool poolable;			/* memcg tells where it is charged */
+	unsigned long pooled;		/* jiffies it went to smc_lo_dev.pool */
 };
 
 struct smc_lo_dev {
@@ -80,6 +97,12 @@ struct smc_lo_dev {
 	unsigned long *sba_idx_mask;	/* DMB indexes in use, < max_dmbs */
 	atomic_long_t mem;		/* bytes in DMBs above SMC_LO_DMB_MIN */
 	unsigned long max_mem;
+	spinlock_t pool_lock;		/* protects the pool fields */
+	struct hlist_head pool[SMC_LO_POOL_SIZES];	/* freed DMBs a size */
+	unsigned long pool_mem;		/* bytes in the pool */
+	unsigned long pool_max;		/* ... at most; 0: no pool */
+	unsigned long pool_age;		/* jiffies a DMB stays at least */
+	struct delayed_work pool_work;	/* frees what nobody took */
 };
 
 static struct smc_lo_dev smc_lo;
@@ -153,12 +176,167 @@ static void smc_lo_mem_put(struct smc_lo_dev *ldev, unsigned int len)
 		atomic_long_sub(len, &ldev->mem);
 }
 
-/* the memory goes with the last reference; the index with the owner */
+/* The memory cgroup a DMB allocated now is charged to: the one the core
+ * made active for a socket's buffers, see __smc_buf_create().
+ */
+static struct mem_cgroup *smc_lo_active_memcg(bool account)
+{
+#ifdef CONFIG_MEMCG
+	if (account && in_task())
+		return current->active_memcg;
+#endif
+	return NULL;
+}
+
+static void smc_lo_dmb_release(struct smc_lo_dmb *dmb)
+{
+	kfree(dmb->cpu_addr);
+	mem_cgroup_put(dmb->memcg);
+	kfree(dmb);
+}
+
+/* A DMB pool: a connection registers two DMBs and frees them again when it
+ * closes, and a page allocation of up to 1 MiB is costly, more so where
+ * init_on_alloc (Debian's default) zeroes every one: that alone made a
+ * connection take several times as long to set up as a TCP one. Freed DMBs
+ * are kept for one to two pool ages and reused, not zeroed, for a DMB of
+ * the same size charged to the same memory cgroup. A connection reads
+ * only what its peer wrote into its DMB, and the core zeroes the CDC
+ * header, see smcd_new_buf_create(). Where freed memory is to be wiped
+ * (init_on_free), nothing is kept. Only process context takes pool_lock.
+ */
+static int smc_lo_pool_idx(unsigned int len)
+{
+	if (!is_power_of_2(len) || len < SMC_LO_DMB_MIN || len > SZ_1M)
+		return -1;
+	return ilog2(len) - ilog2(SMC_LO_DMB_MIN);
+}
+
+static void smc_lo_pool_work(struct work_struct *work)
+{
+	struct smc_lo_dev *ldev = container_of(to_delayed_work(work),
+					       struct smc_lo_dev, pool_work);
+	struct smc_lo_dmb *node;
+	struct hlist_node *tmp;
+	bool more = false;
+	HLIST_HEAD(old);
+	int i;
+
+	spin_lock(&ldev->pool_lock);
+	for (i = 0; i < SMC_LO_POOL_SIZES; i++) {
+		hlist_for_each_entry_safe(node, tmp, &ldev->pool[i], list) {
+			if (time_before(jiffies, node->pooled + ldev->pool_age)) {
+				more = true;
+				continue;
+			}
+			hlist_del(&node->list);
+			ldev->pool_mem -= node->len;
+			hlist_add_head(&node->list, &old);
+		}
+	}
+	spin_unlock(&ldev->pool_lock);
+
+	hlist_for_each_entry_safe(node, tmp, &old, list)
+		smc_lo_dmb_release(node);
+	if (more)
+		schedule_delayed_work(&ldev->pool_work, ldev->pool_age);
+}
+
+static void smc_lo_pool_init(struct smc_lo_dev *ldev, unsigned long max)
+{
+	int i;
+
+	BUILD_BUG_ON(SMC_LO_DMB_MIN << (SMC_LO_POOL_SIZES - 1) != SZ_1M);
+	spin_lock_init(&ldev->pool_lock);
+	for (i = 0; i < SMC_LO_POOL_SIZES; i++)
+		INIT_HLIST_HEAD(&ldev->pool[i]);
+	INIT_DELAYED_WORK(&ldev->pool_work, smc_lo_pool_work);
+	ldev->pool_max = max;
+	ldev->pool_age = SMC_LO_POOL_AGE;
+}
+
+/* no more pooling, and what is there goes */
+static void smc_lo_pool_close(struct smc_lo_dev *ldev)
+{
+	struct smc_lo_dmb *node;
+	struct hlist_node *tmp;
+	int i;
+
+	spin_lock(&ldev->pool_lock);
+	ldev->pool_max = 0;
+	spin_unlock(&ldev->pool_lock);
+	cancel_delayed_work_sync(&ldev->pool_work);
+	for (i = 0; i < SMC_LO_POOL_SIZES; i++) {
+		hlist_for_each_entry_safe(node, tmp, &ldev->pool[i], list) {
+			hlist_del(&node->list);
+			smc_lo_dmb_release(node);
+		}
+	}
+	ldev->pool_mem = 0;
+}
+
+static bool smc_lo_pool_put(struct smc_lo_dev *ldev, struct smc_lo_dmb *dmb)
+{
+	struct folio *folio = virt_to_folio(dmb->cpu_addr);
+	int i = smc_lo_pool_idx(dmb->len);
+	bool pooled = false;
+
+	/* Only memory nobody else holds: a pipe that splice() filled from
+	 * the DMB keeps its pages past the connection (smc_rx_splice()),
+	 * and must not see them rewritten by the next one.
+	 */
+	if (!dmb->poolable || i < 0 || folio_test_slab(folio) ||
+	    folio_ref_count(folio) != 1)
+		return false;
+	/* charged memory stays only where the cgroup could have it anew */
+	if (dmb->memcg && !smcd_memcg_room(dmb->memcg, dmb->len))
+		return false;
+	spin_lock(&ldev->pool_lock);
+	if (ldev->pool_mem + dmb->len <= ldev->pool_max) {
+		dmb->pooled = jiffies;
+		hlist_add_head(&dmb->list, &ldev->pool[i]);
+		ldev->pool_mem += dmb->len;
+		pooled = true;
+		/* queued only while pool_max is set, which is checked under
+		 * pool_lock: smc_lo_pool_close() then cancels it
+		 */
+		schedule_delayed_work(&ldev->pool_work, ldev->pool_age);
+	}
+	spin_unlock(&ldev->pool_lock);
+	return pooled;
+}
+
+/* a pooled DMB of this size and memory cgroup, its memory as it was */
+static struct smc_lo_dmb *smc_lo_pool_get(struct smc_lo_dev *ldev,
+					  unsigned int len,
+					  struct mem_cgroup *memcg)
+{
+	int i = smc_lo_pool_idx(len);
+	struct smc_lo_dmb *node;
+
+	if (i < 0)
+		return NULL;
+	spin_lock(&ldev->pool_lock);
+	hlist_for_each_entry(node, &ldev->pool[i], list) {
+		if (node->memcg == memcg) {
+			hlist_del(&node->list);
+			ldev->pool_mem -= len;
+			spin_unlock(&ldev->pool_lock);
+			return node;
+		}
+	}
+	spin_unlock(&ldev->pool_lock);
+	return NULL;
+}
+
+/* After the last reference: the memory goes to the pool or is freed. The
+ * index went with the owner.
+ */
 static void smc_lo_dmb_free(struct smc_lo_dev *ldev, struct smc_lo_dmb *dmb)
 {
 	smc_lo_mem_put(ldev, dmb->len);
-	kfree(dmb->cpu_addr);
-	kfree(dmb);
+	if (!smc_lo_pool_put(ldev, dmb))
+		smc_lo_dmb_release(dmb);
 }
 
 /* The receiver reads the CDC cursors in its DMB as 8-byte atomic units,
@@ -193,7 +371,10 @@ static int smc_lo_query_rgid(struct smcd_dev *smcd, u64 rgid, u32 vid_valid,
 static int smc_lo_register_dmb(struct smcd_dev *smcd, struct smcd_dmb *dmb)
 {
 	struct smc_lo_dev *ldev = smcd->priv;
+	struct mem_cgroup *memcg;
 	struct smc_lo_dmb *node;
+	void *cpu_addr;
+	bool poolable;
 	int idx, rc;
 
 	/* take the index first: an exhausted table must not cost a 1 MiB
@@ -207,6 +388,17 @@ static int smc_lo_register_dmb(struct smcd_dev *smcd, struct smcd_dmb *dmb)
 	rc = -ENOMEM;
 	if (!smc_lo_mem_get(ldev, dmb->dmb_len))
 		goto err_idx;
+	memcg = smc_lo_active_memcg(dmb->account);
+	/* charged where the pool could not tell (no active memcg): neither
+	 * taken from the pool nor given to it
+	 */
+	poolable = !dmb->account || memcg;
+	node = poolable ? smc_lo_pool_get(ldev, dmb->dmb_len, memcg) : NULL;
+	if (node) {
+		cpu_addr = node->cpu_addr;
+		memset(node, 0, sizeof(*node));
+		goto init;
+	}
 	node = kzalloc(sizeof(*node), GFP_KERNEL);
 	if (!node)
 		goto err_mem;
@@ -216,11 +408,20 @@ static int smc_lo_register_dmb(struct smcd_dev *smcd, struct smcd_dmb *dmb)
 	 * Charged, if the core asks, to the memory cgroup it made active,
 	 * the socket's; a full cgroup then fails it like a full machine.
 	 */
-	node->cpu_addr = kmalloc(dmb->dmb_len, GFP_KERNEL | __GFP_NOWARN |
-				 __GFP_NORETRY | __GFP_NOMEMALLOC |
-				 (dmb->account ? __GFP_ACCOUNT : 0));
-	if (!node->cpu_addr)
+	cpu_addr = kmalloc(dmb->dmb_len, GFP_KERNEL | __GFP_NOWARN |
+			   __GFP_NORETRY | __GFP_NOMEMALLOC |
+			   (dmb->account ? __GFP_ACCOUNT : 0));
+	if (!cpu_addr)
 		goto err_node;
+#ifdef CONFIG_MEMCG
+	/* the pool tells cgroups apart by this pointer: it must stay */
+	if (memcg)
+		css_get(&memcg->css);
+#endif
+init:
+	node->cpu_addr = cpu_addr;
+	node->memcg = memcg;
+	node->poolable = poolable;
 	node->len = dmb->dmb_len;
 	node->sba_idx = idx;
 	node->serv = dmb->serv;
@@ -438,6 +639,12 @@ static int __init smc_lo_init(void)
 	ldev->sba_idx_mask = bitmap_zalloc(max_dmbs, GFP_KERNEL);
 	if (!ldev->sba_idx_mask)
 		return -ENOMEM;
+	if (pool_mb < 0)
+		pool_mb = min_t(unsigned long, SMC_LO_POOL_MB,
+				(ldev->max_mem >> 20) / 4);
+	if (want_init_on_free())
+		pool_mb = 0;
+	smc_lo_pool_init(ldev, (unsigned long)pool_mb << 20);
 
 	/* no parent: there is no hardware behind this device */
 	ldev->smcd = smcd_alloc_dev(NULL, SMC_LO_NAME, &smc_lo_ops, max_dmbs);
@@ -471,6 +678,7 @@ static void __exit smc_lo_exit(void)
 	 */
 	smcd_unregister_dev(ldev->smcd);
 	smcd_free_dev(ldev->smcd);
+	smc_lo_pool_close(ldev);
 	smc_lo_free_dmbs(ldev);
 	bitmap_free(ldev->sba_idx_mask);
 }

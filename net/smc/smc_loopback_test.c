@@ -40,6 +40,8 @@ static int smc_lo_test_init(struct kunit *test)
 	ldev->sba_idx_mask = bitmap_zalloc(ldev->max_dmbs, GFP_KERNEL);
 	if (!ldev->sba_idx_mask)
 		return -ENOMEM;
+	/* no pool, unless a case opens one */
+	smc_lo_pool_init(ldev, 0);
 	test->priv = ldev;
 	ldev->smcd = smcd_alloc_dev(NULL, "kunit-lo", &smc_lo_ops,
 				    ldev->max_dmbs);
@@ -66,6 +68,7 @@ static void smc_lo_test_exit(struct kunit *test)
 		hash_del(&node->list);
 		smc_lo_dmb_free(ldev, node);
 	}
+	smc_lo_pool_close(ldev);
 	bitmap_free(ldev->sba_idx_mask);
 }
 
@@ -364,6 +367,141 @@ static void smc_lo_test_unregister_attached(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&ldev->mem), 0);
 }
 
+/* A freed DMB's memory serves the next DMB of its size and memory cgroup,
+ * with a token and an index of its own, while the pool has room; an
+ * attached DMB's only once its writer let go, and memory somebody else
+ * still holds (a pipe after splice()) never. What nobody takes goes after
+ * a pool age.
+ */
+static void smc_lo_test_dmb_pool(struct kunit *test)
+{
+	struct smc_lo_dev *ldev = smc_lo_test_dev(test);
+	struct smcd_dmb dmb, next, att, more[3];
+	struct smc_lo_dmb *node;
+	void *addr;
+	int i;
+
+	if (want_init_on_free())
+		kunit_skip(test, "init_on_free: nothing is pooled");
+	ldev->pool_max = 2 * SZ_1M;
+	ldev->pool_age = 1000 * HZ;	/* no ageing until the end */
+	KUNIT_ASSERT_EQ(test, smc_lo_test_reg(ldev, &dmb, SZ_1M), 0);
+	addr = dmb.cpu_addr;
+	((u8 *)addr)[SZ_1M - 1] = 0x5a;
+	KUNIT_ASSERT_EQ(test, smc_lo_ops.unregister_dmb(ldev->smcd, &dmb), 0);
+	KUNIT_EXPECT_EQ(test, ldev->pool_mem, SZ_1M);
+	KUNIT_EXPECT_TRUE(test, delayed_work_pending(&ldev->pool_work));
+	/* the budget is back: pooled memory is nobody's DMB */
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&ldev->mem), 0);
+	/* the old token is dead */
+	KUNIT_EXPECT_EQ(test, smc_lo_test_move(ldev, dmb.dmb_tok, false, 0,
+					       &att, 8), -EINVAL);
+
+	/* another size does not take it */
+	KUNIT_ASSERT_EQ(test, smc_lo_test_reg(ldev, &next, SZ_16K), 0);
+	KUNIT_EXPECT_PTR_NE(test, next.cpu_addr, addr);
+	KUNIT_ASSERT_EQ(test, smc_lo_ops.unregister_dmb(ldev->smcd, &next), 0);
+	KUNIT_EXPECT_EQ(test, ldev->pool_mem, SZ_1M + SZ_16K);
+
+	/* the same size does, with state of its own (a client's DMB now) */
+	KUNIT_ASSERT_EQ(test, smc_lo_test_reg_as(ldev, &next, SZ_1M, false), 0);
+	KUNIT_EXPECT_PTR_EQ(test, next.cpu_addr, addr);
+	KUNIT_EXPECT_NE(test, next.dmb_tok, dmb.dmb_tok);
+	KUNIT_EXPECT_EQ(test, ldev->pool_mem, SZ_16K);
+	node = smc_lo_test_node(ldev, next.dmb_tok);
+	KUNIT_ASSERT_NOT_NULL(test, node);
+	KUNIT_EXPECT_FALSE(test, node->claimed || node->attached ||
+			   node->dying || node->serv);
+	KUNIT_EXPECT_EQ(test, refcount_read(&node->refs), 1);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&ldev->mem), SZ_1M);
+	KUNIT_ASSERT_EQ(test, smc_lo_ops.unregister_dmb(ldev->smcd, &next), 0);
+	KUNIT_EXPECT_EQ(test, ldev->pool_mem, SZ_1M + SZ_16K);
+
+	/* unregistered while attached: pooled when the writer detaches */
+	KUNIT_ASSERT_EQ(test, smc_lo_test_reg(ldev, &next, SZ_1M), 0);
+	KUNIT_EXPECT_PTR_EQ(test, next.cpu_addr, addr);
+	KUNIT_ASSERT_EQ(test, smc_lo_test_attach(ldev, next.dmb_tok, &att), 0);
+	KUNIT_ASSERT_EQ(test, smc_lo_ops.unregister_dmb(ldev->smcd, &next), 0);
+	KUNIT_EXPECT_EQ(test, ldev->pool_mem, SZ_16K);
+	KUNIT_ASSERT_EQ(test, smc_lo_ops.detach_dmb(ldev->smcd, next.dmb_tok),
+			0);
+	KUNIT_EXPECT_EQ(test, ldev->pool_mem, SZ_1M + SZ_16K);
+
+	/* a page still held elsewhere, as by a pipe: freed, not pooled */
+	KUNIT_ASSERT_EQ(test, smc_lo_test_reg(ldev, &next, SZ_1M), 0);
+	KUNIT_EXPECT_PTR_EQ(test, next.cpu_addr, addr);
+	get_page(virt_to_page(next.cpu_addr + SZ_64K));
+	KUNIT_ASSERT_EQ(test, smc_lo_ops.unregister_dmb(ldev->smcd, &next), 0);
+	KUNIT_EXPECT_EQ(test, ldev->pool_mem, SZ_16K);
+	put_page(virt_to_page(addr + SZ_64K));	/* the last one: freed */
+
+	/* no more than pool_max */
+	for (i = 0; i < ARRAY_SIZE(more); i++)
+		KUNIT_ASSERT_EQ(test, smc_lo_test_reg(ldev, &more[i], SZ_1M),
+				0);
+	for (i = 0; i < ARRAY_SIZE(more); i++)
+		KUNIT_ASSERT_EQ(test, smc_lo_ops.unregister_dmb(ldev->smcd,
+								&more[i]),
+				0);
+	KUNIT_EXPECT_EQ(test, ldev->pool_mem, SZ_1M + SZ_16K);
+
+	/* aged ones go, fresh ones stay */
+	KUNIT_EXPECT_TRUE(test, cancel_delayed_work_sync(&ldev->pool_work));
+	for (i = 0; i < SMC_LO_POOL_SIZES; i++) {
+		hlist_for_each_entry(node, &ldev->pool[i], list) {
+			if (node->len == SZ_16K)
+				node->pooled = jiffies - ldev->pool_age;
+		}
+	}
+	smc_lo_pool_work(&ldev->pool_work.work);
+	KUNIT_EXPECT_EQ(test, ldev->pool_mem, SZ_1M);
+	KUNIT_EXPECT_TRUE(test, delayed_work_pending(&ldev->pool_work));
+
+#ifdef CONFIG_MEMCG
+	/* one charged to a memory cgroup neither takes an uncharged DMB's
+	 * memory nor leaves its own to one
+	 */
+	if (!mem_cgroup_disabled()) {
+		struct mem_cgroup *memcg = get_mem_cgroup_from_mm(NULL), *old;
+		void *charged;
+
+		ldev->pool_max = 4 * SZ_1M;
+		addr = more[0].cpu_addr;	/* the one pooled above */
+		old = set_active_memcg(memcg);
+		memset(&next, 0, sizeof(next));
+		next.dmb_len = SZ_1M;
+		next.account = 1;
+		KUNIT_ASSERT_EQ(test, smc_lo_ops.register_dmb(ldev->smcd,
+							      &next), 0);
+		set_active_memcg(old);
+		charged = next.cpu_addr;
+		KUNIT_EXPECT_PTR_NE(test, charged, addr);
+		KUNIT_EXPECT_EQ(test, ldev->pool_mem, SZ_1M);
+		KUNIT_ASSERT_EQ(test, smc_lo_ops.unregister_dmb(ldev->smcd,
+								&next), 0);
+		KUNIT_EXPECT_EQ(test, ldev->pool_mem, 2 * SZ_1M);
+
+		KUNIT_ASSERT_EQ(test, smc_lo_test_reg(ldev, &next, SZ_1M), 0);
+		KUNIT_EXPECT_PTR_EQ(test, next.cpu_addr, addr);
+		KUNIT_ASSERT_EQ(test, smc_lo_ops.unregister_dmb(ldev->smcd,
+								&next), 0);
+
+		old = set_active_memcg(memcg);
+		memset(&next, 0, sizeof(next));
+		next.dmb_len = SZ_1M;
+		next.account = 1;
+		KUNIT_ASSERT_EQ(test, smc_lo_ops.register_dmb(ldev->smcd,
+							      &next), 0);
+		set_active_memcg(old);
+		KUNIT_EXPECT_PTR_EQ(test, next.cpu_addr, charged);
+		KUNIT_ASSERT_EQ(test, smc_lo_ops.unregister_dmb(ldev->smcd,
+								&next), 0);
+		KUNIT_EXPECT_EQ(test, ldev->pool_mem, 2 * SZ_1M);
+		mem_cgroup_put(memcg);
+	}
+#endif
+}
+
 /* move_data() accepts exactly offset + size <= DMB length */
 static void smc_lo_test_move_bounds(struct kunit *test)
 {
@@ -567,6 +705,7 @@ static struct kunit_case smc_lo_test_cases[] = {
 	KUNIT_CASE(smc_lo_test_dmb_unique),
 	KUNIT_CASE(smc_lo_test_dmb_limit),
 	KUNIT_CASE(smc_lo_test_dmb_mem_budget),
+	KUNIT_CASE(smc_lo_test_dmb_pool),
 	KUNIT_CASE(smc_lo_test_attach_detach),
 	KUNIT_CASE(smc_lo_test_attach_pairing),
 	KUNIT_CASE(smc_lo_test_unregister_attached),

@@ -20,7 +20,12 @@
  *  - back outside the cgroup, while the constrained connections are still
  *    open, a new pair gets the same DMB size as the first;
  *  - after everything is closed, memory.current drops back to within
- *    4 MiB of where it started.
+ *    4 MiB of where it started (freed DMBs the device keeps for reuse
+ *    stay charged to their cgroup for up to 2 s);
+ *  - in two new cgroups: a pair closed in the first leaves its DMBs for
+ *    the next pair there, which adds little to memory.current, and not
+ *    for a pair in the second, which adds its two DMBs there (skipped if
+ *    smc_loopback keeps no freed DMBs, pool_mb=0).
  *
  * Needs root (cgroup2, mounted on /sys/fs/cgroup if it is not yet), the
  * memory controller, smc, smc_diag and smc_loopback. TAP output; exit 0
@@ -45,7 +50,7 @@
 
 #define CG_ROOT		"/sys/fs/cgroup"
 #define DECL_MEM	0x01010000
-#define N_TESTS		6
+#define N_TESTS		7
 #define MIB		(1024 * 1024)
 
 static struct {
@@ -62,7 +67,7 @@ static struct {
 	.addr = "127.0.0.1",
 };
 
-static char cg[128];
+static char cg[128], cg_a[136], cg_b[136];
 
 static bool required(void)
 {
@@ -227,6 +232,58 @@ static __u32 outside_pair(const char *when)
 	return size;
 }
 
+/* until no loopback link group has a connection left (5 s at most): the
+ * connections' DMBs are freed right after they leave it
+ */
+static void wait_conns_gone(void)
+{
+	struct smcd_lgr_info lgrs[16];
+	int i, n, t, conns;
+
+	for (t = 0; t < 1000; t++) {
+		n = smc_nl_get_lgr_smcd(lgrs, 16);
+		for (i = 0, conns = 0; i < n; i++)
+			if (lgrs[i].chid == SMC_LO_CHID)
+				conns += lgrs[i].conns_num;
+		if (n >= 0 && !conns)
+			break;
+		usleep(5000);
+	}
+	usleep(20000);
+}
+
+/* Open a pair in DIR's cgroup: by how much its memory.current grew
+ * (*grew), and the client's RMB size, or -1 if the pair did not come up
+ * as SMC-D at both ends. The pair is closed and gone on return.
+ */
+static int pair_charge(const char *dir, long long *grew)
+{
+	struct end_info c = {}, s = {};
+	int lfd, cfd, sfd, rc = -1;
+	char path[192];
+	long long cur;
+	__u16 port;
+
+	snprintf(path, sizeof(path), "%s/memory.current", dir);
+	if (move_to(dir))
+		return -1;
+	lfd = smc_lib_listen(SMC_KIND_SMC, opt.family, opt.addr, 0, &port);
+	if (lfd < 0)
+		return -1;
+	cur = read_num(path, NULL);
+	if (!open_pair(lfd, port, &cfd, &sfd)) {
+		*grew = read_num(path, NULL) - cur;
+		if (!query(cfd, &c) && !query(sfd, &s) &&
+		    c.mode == SMC_DIAG_MODE_SMCD && s.mode == SMC_DIAG_MODE_SMCD)
+			rc = c.rmbe;
+		close(cfd);
+		close(sfd);
+	}
+	close(lfd);
+	wait_conns_gone();
+	return rc;
+}
+
 /* a DMB's size: the RMB the peer sees plus the CDC header, a power of 2 */
 static long long dmb_bytes(__u32 rmbe)
 {
@@ -245,6 +302,8 @@ static bool decl_mem(const struct end_info *e)
 int main(int argc, char **argv)
 {
 	long long cur0, cur1, cur2, free0, free1, dmbs = 0, outside, oom;
+	long long grew[3] = {}, pool_mb;
+	int rmbe[3];
 	int i, c, lfd, n_smcd = 0, n_tcp = 0, n_bad = 0, n_open = 0;
 	int sizes[8] = {}, *fds;
 	__u32 ref, after;
@@ -394,8 +453,42 @@ int main(int argc, char **argv)
 	ksft_print_msg("after closing: memory.current %lld KiB\n", cur2 / 1024);
 	ksft_test_result(cur2 - cur0 <= 4 * MIB,
 			 "closed: memory.current back within 4 MiB of the start\n");
+
+	/* 7: freed DMBs serve their own cgroup only: two new cgroups, which
+	 * nothing else charged yet
+	 */
+	pool_mb = read_num("/sys/module/smc_loopback/parameters/pool_mb", NULL);
+	snprintf(cg_a, sizeof(cg_a), "%s.a", cg);
+	snprintf(cg_b, sizeof(cg_b), "%s.b", cg);
+	if (pool_mb <= 0 || dmb_bytes(ref) < 512 * 1024) {
+		ksft_test_result_skip("DMB reuse: pool_mb %lld, %lld-byte DMBs\n",
+				      pool_mb, dmb_bytes(ref));
+	} else if (mkdir(cg_a, 0755) || mkdir(cg_b, 0755)) {
+		ksft_exit_fail_msg("cannot create %s, %s\n", cg_a, cg_b);
+	} else {
+		rmbe[0] = pair_charge(cg_a, &grew[0]);	/* pools its DMBs */
+		rmbe[1] = pair_charge(cg_a, &grew[1]);	/* ... takes them */
+		rmbe[2] = pair_charge(cg_b, &grew[2]);	/* has none to take */
+		ksft_print_msg("pairs in a cgroup: rmbe %d, %d, memory.current +%lld, +%lld KiB\n",
+			       rmbe[0], rmbe[1], grew[0] / 1024, grew[1] / 1024);
+		ksft_print_msg("a pair in another cgroup: rmbe %d, memory.current +%lld KiB\n",
+			       rmbe[2], grew[2] / 1024);
+		/* with slack for the per-CPU charge batches */
+		ksft_test_result(rmbe[0] == (int)ref && rmbe[1] == rmbe[0] &&
+				 rmbe[2] == rmbe[0] &&
+				 grew[0] >= 3 * dmb_bytes(ref) / 2 &&
+				 grew[2] >= 3 * dmb_bytes(ref) / 2 &&
+				 grew[1] < grew[2] / 2,
+				 "a closed pair's DMBs serve the next pair of its cgroup, not another cgroup's\n");
+	}
+	if (move_to(CG_ROOT))
+		ksft_exit_fail_msg("cannot move back to " CG_ROOT "\n");
 	if (rmdir(cg))
 		ksft_print_msg("rmdir %s: %s (left behind)\n", cg, strerror(errno));
+	if (rmdir(cg_a) && errno != ENOENT)
+		ksft_print_msg("rmdir %s: %s (left behind)\n", cg_a, strerror(errno));
+	if (rmdir(cg_b) && errno != ENOENT)
+		ksft_print_msg("rmdir %s: %s (left behind)\n", cg_b, strerror(errno));
 	free(fds);
 	ksft_finished();
 	return 0;

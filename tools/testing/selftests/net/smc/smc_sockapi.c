@@ -15,6 +15,8 @@
  *   reads at its own pace, blocking and with SPLICE_F_NONBLOCK: a splice
  *   that wraps the ring while the pipe has one free slot must account for
  *   exactly what went into the pipe;
+ * - splice_kept: what splice() put into a pipe reads the same after its
+ *   connection is gone and new connections filled their rings;
  * - splice_into: splice() pipe -> socket, sendfile() file -> socket;
  * - peek: MSG_PEEK shows what the next read returns, also across the end
  *   of the ring; MSG_PEEK | MSG_DONTWAIT on an empty socket is EAGAIN;
@@ -70,6 +72,8 @@
 #define SPLICE_BYTES	(512 * 1024)	/* 32 wraps of a 16 KiB ring */
 #define PIPE_BYTES	(256 * 1024)	/* splice_into: pipe -> socket */
 #define FILE_BYTES	(256 * 1024)	/* splice_into: file -> socket */
+#define KEPT_BYTES	(8 * 1024)	/* splice_kept: what the pipe keeps */
+#define KEPT_NEXT	4		/* splice_kept: connections after it */
 #define EPOLL_BYTES	(256 * 1024)	/* epoll_et: each way */
 #define TIMEO_S		10		/* SO_RCVTIMEO, SO_SNDTIMEO, poll() */
 #define TIMEO_MS	(TIMEO_S * 1000)
@@ -626,6 +630,90 @@ TEST_F_TIMEOUT(sockapi, splice_drain, 600)
 	}
 	TH_LOG("%d pairs, %llu MiB spliced", iters,
 	       (unsigned long long)(spliced / MIB));
+}
+
+/* until no loopback link group has a connection left (5 s at most): a
+ * connection's DMBs are freed when it leaves its link group
+ */
+static void wait_lo_idle(void)
+{
+	struct smcd_lgr_info lgrs[16];
+	int i, n, t, conns;
+
+	for (t = 0; t < 1000; t++) {
+		n = smc_nl_get_lgr_smcd(lgrs, 16);
+		for (i = 0, conns = 0; i < n; i++)
+			if (lgrs[i].chid == SMC_LO_CHID)
+				conns += lgrs[i].conns_num;
+		if (n >= 0 && !conns)
+			break;
+		usleep(5000);
+	}
+	usleep(QUIET_MS * 1000);
+}
+
+/*
+ * What splice() moved into a pipe is the pipe's, also after its
+ * connection is gone: the ring's pages may be freed only when the pipe
+ * lets go of them, and not be handed to the next connection before. The
+ * next connections write a full ring each; the pipe still reads as
+ * spliced.
+ */
+TEST_F_TIMEOUT(sockapi, splice_kept, 600)
+{
+	__u64 seed0 = smc_seed_from_env(0x6b657074);
+	static char buf[KEPT_BYTES];
+	int i, j;
+
+	if (self->skip)
+		SKIP(return, "%s", self->reason);
+	for (i = 0; i < iters; i++) {
+		__u64 seed = seed0 + i;
+		int tx, rx, p[2], ring;
+		size_t got = 0;
+		ssize_t n;
+
+		pair(_metadata, &self->pair, true);
+		ends(&self->pair, i, &tx, &rx);
+		ASSERT_EQ(0, pipe2(p, O_CLOEXEC))
+			TH_LOG("pipe2: %s", strerror(errno));
+		ASSERT_EQ(0, send_pattern(tx, seed, 0, KEPT_BYTES, 0))
+			TH_LOG("iteration %d: %s", i, why);
+		while (got < KEPT_BYTES) {
+			n = splice(rx, NULL, p[1], NULL, KEPT_BYTES - got, 0);
+			ASSERT_LT(0, n)
+				TH_LOG("iteration %d: splice after %zu bytes: %s",
+				       i, got, n ? strerror(errno) : "EOF");
+			got += n;
+		}
+		unpair(&self->pair);
+		wait_lo_idle();
+
+		for (j = 0; j < KEPT_NEXT; j++) {
+			pair(_metadata, &self->pair, true);
+			ends(&self->pair, j, &tx, &rx);
+			ring = ring_of(&self->pair, rx);
+			ASSERT_EQ(0, send_pattern(tx, ~seed, 0, ring, 0))
+				TH_LOG("iteration %d, next %d: %s", i, j, why);
+			ASSERT_EQ(0, recv_pattern(rx, ~seed, 0, ring))
+				TH_LOG("iteration %d, next %d: %s", i, j, why);
+			unpair(&self->pair);
+		}
+
+		for (got = 0; got < KEPT_BYTES; got += n) {
+			n = read(p[0], buf + got, KEPT_BYTES - got);
+			ASSERT_LT(0, n)
+				TH_LOG("iteration %d: pipe read after %zu bytes: %s",
+				       i, got, n ? strerror(errno) : "EOF");
+		}
+		ASSERT_TRUE(check_data(seed, 0, buf, KEPT_BYTES))
+			TH_LOG("iteration %d: the pipe after %d new connections: %s",
+			       i, KEPT_NEXT, why);
+		close(p[0]);
+		close(p[1]);
+	}
+	TH_LOG("%d pairs, %d KiB spliced and kept each", iters,
+	       KEPT_BYTES / 1024);
 }
 
 /* a thread reading the pipe at its own pace */
