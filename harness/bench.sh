@@ -2,10 +2,13 @@
 # `make bench`: build, boot, run smc_bench for TCP and SMC-D loopback in
 # one guest (no-copy and copy mode, default and 1 MiB buffers, medians of
 # BENCH_REPS runs), then Debian's redis, nginx, iperf3 and sockperf over
-# TCP and under smc_run (no-copy, default buffers), and print the table of
-# ratios against the targets of DESIGN.md section 5; the same as JSON.
+# TCP and under smc_run (no-copy, default buffers); then bulk, ping-pong
+# and connection rate again on Debian's own kernel with our modules (the
+# stock guest); and print the table of ratios against the targets of
+# DESIGN.md section 5; the same as JSON.
 # env: BENCH_SECONDS (a run, default 3), BENCH_REPS (3), BENCH_CONNS (5000),
-#      BENCH_REDIS_N (requests a redis run, 20000), BENCH_REDIS_NP (100000)
+#      BENCH_REDIS_N (requests a redis run, 20000), BENCH_REDIS_NP (100000),
+#      BENCH_NO_STOCK=1 (no stock guest)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -27,6 +30,17 @@ rc=0
 GUEST_TIMEOUT=${GUEST_TIMEOUT:-2400} GUEST_TOOLS="$APP_TOOLS" \
 	"$HARNESS/guest.sh" x86_64 "$job" "$logf" || rc=$?
 grep '^BENCH ' "$logf" >"$B/bench.txt" || true
+# the same kernel-side rows on Debian's own kernel with our modules
+if [ -z "${BENCH_NO_STOCK:-}" ]; then
+	"$HARNESS/stock.sh"
+	"$HARNESS/selftests.sh" stock
+	SB=$(build_dir stock)
+	{ echo "BENCH_STOCK=1"; cat "$job"; } >"$SB/bench-job.sh"
+	GUEST_TIMEOUT=${GUEST_TIMEOUT:-2400} \
+		"$HARNESS/guest.sh" stock "$SB/bench-job.sh" "$SB/guest-bench.log" || rc=$?
+	grep '^BENCH ' "$SB/guest-bench.log" >>"$B/bench.txt" || true
+	grep '^BENCH-ERROR' "$SB/guest-bench.log" >>"$logf" || true
+fi
 trc=0
 awk -v json="$B/bench.json" -v reps="${BENCH_REPS:-3}" -f "$HARNESS/bench-table.awk" \
 	"$B/bench.txt" >"$B/bench-table.txt" || trc=$?

@@ -136,6 +136,22 @@ apps() {
 	wait
 }
 
+# Debian's own kernel (stock guest, our modules): what an operator gets
+# with the distribution's configuration (init_on_alloc, preemption, HZ)
+if [ -n "${BENCH_STOCK:-}" ]; then
+	modprobe smc_loopback
+	echo "## stock kernel $(uname -r), no-copy, default buffers"
+	for rep in $(seq "$R"); do
+		for kind in -T ""; do
+			bench stock-default "$rep" bulk1 $kind bulk -t "$T" -l 65536
+			bench stock-default "$rep" pp14 $kind pingpong -t "$T" -l 14
+			bench stock-default "$rep" connrate $kind connrate -t "$T"
+		done
+	done
+	echo "## done"
+	exit 0
+fi
+
 cat /proc/sys/net/smc/wmem >/tmp/wmem.default
 cat /proc/sys/net/smc/rmem >/tmp/rmem.default
 bench memcpy 1 memcpy memcpy -t "$T" -l 65536
