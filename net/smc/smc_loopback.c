@@ -46,6 +46,8 @@
 #define SMC_LO_POOL_AGE		HZ
 /* a list each DMB size, 16 KiB .. 1 MiB */
 #define SMC_LO_POOL_SIZES	7
+/* a cgroup keeps a freed DMB while it has room for this many of it */
+#define SMC_LO_POOL_ROOM	4
 
 static unsigned int max_dmbs = 16384;
 module_param(max_dmbs, uint, 0444);
@@ -70,7 +72,7 @@ MODULE_PARM_DESC(max_mem_mb,
 static int pool_mb = -1;
 module_param(pool_mb, int, 0444);
 MODULE_PARM_DESC(pool_mb,
-		 "MiB of freed DMBs kept for reuse (default 32, at most a quarter of max_mem_mb; 0 with init_on_free)");
+		 "MiB of freed DMBs kept 1-2 s for reuse (-1: 32 or a quarter of max_mem_mb if less; at most max_mem_mb; 0: none, also with init_on_free)");
 
 struct smc_lo_dmb {
 	struct hlist_node list;		/* in smc_lo_dev.dmb_ht, freed: .pool */
@@ -255,41 +257,57 @@ static void smc_lo_pool_init(struct smc_lo_dev *ldev, unsigned long max)
 	ldev->pool_age = SMC_LO_POOL_AGE;
 }
 
-/* no more pooling, and what is there goes */
-static void smc_lo_pool_close(struct smc_lo_dev *ldev)
+/* everything in the pool goes now */
+static void smc_lo_pool_flush(struct smc_lo_dev *ldev)
 {
 	struct smc_lo_dmb *node;
 	struct hlist_node *tmp;
+	HLIST_HEAD(old);
 	int i;
 
+	spin_lock(&ldev->pool_lock);
+	for (i = 0; i < SMC_LO_POOL_SIZES; i++) {
+		hlist_for_each_entry_safe(node, tmp, &ldev->pool[i], list) {
+			hlist_del(&node->list);
+			hlist_add_head(&node->list, &old);
+		}
+	}
+	ldev->pool_mem = 0;
+	spin_unlock(&ldev->pool_lock);
+	hlist_for_each_entry_safe(node, tmp, &old, list)
+		smc_lo_dmb_release(node);
+}
+
+/* no more pooling, and what is there goes */
+static void smc_lo_pool_close(struct smc_lo_dev *ldev)
+{
 	spin_lock(&ldev->pool_lock);
 	ldev->pool_max = 0;
 	spin_unlock(&ldev->pool_lock);
 	cancel_delayed_work_sync(&ldev->pool_work);
-	for (i = 0; i < SMC_LO_POOL_SIZES; i++) {
-		hlist_for_each_entry_safe(node, tmp, &ldev->pool[i], list) {
-			hlist_del(&node->list);
-			smc_lo_dmb_release(node);
-		}
-	}
-	ldev->pool_mem = 0;
+	smc_lo_pool_flush(ldev);
 }
 
 static bool smc_lo_pool_put(struct smc_lo_dev *ldev, struct smc_lo_dmb *dmb)
 {
-	struct folio *folio = virt_to_folio(dmb->cpu_addr);
 	int i = smc_lo_pool_idx(dmb->len);
 	bool pooled = false;
+	struct folio *folio;
 
+	if (!READ_ONCE(ldev->pool_max) || !dmb->poolable || i < 0)
+		return false;
 	/* Only memory nobody else holds: a pipe that splice() filled from
 	 * the DMB keeps its pages past the connection (smc_rx_splice()),
 	 * and must not see them rewritten by the next one.
 	 */
-	if (!dmb->poolable || i < 0 || folio_test_slab(folio) ||
-	    folio_ref_count(folio) != 1)
+	folio = virt_to_folio(dmb->cpu_addr);
+	if (folio_test_slab(folio) || folio_ref_count(folio) != 1)
 		return false;
-	/* charged memory stays only where the cgroup could have it anew */
-	if (dmb->memcg && !smcd_memcg_room(dmb->memcg, dmb->len))
+	/* Charged memory is idle here, and no reclaim gets it back: kept
+	 * only while the cgroup could take several such buffers anew.
+	 */
+	if (dmb->memcg &&
+	    !smcd_memcg_room(dmb->memcg, SMC_LO_POOL_ROOM * dmb->len))
 		return false;
 	spin_lock(&ldev->pool_lock);
 	if (ldev->pool_mem + dmb->len <= ldev->pool_max) {
@@ -368,6 +386,20 @@ static int smc_lo_query_rgid(struct smcd_dev *smcd, u64 rgid, u32 vid_valid,
 	return rgid == smcd->local_gid ? 0 : -ENETUNREACH;
 }
 
+/* The core retries with a smaller DMB on -ENOMEM, so don't dig deep. Not
+ * zeroed: 1 MiB of memset per DMB would halve the connection rate, and the
+ * core zeroes what it reads before the peer wrote it, see
+ * smcd_new_buf_create(). Charged, if the core asks, to the memory cgroup
+ * it made active, the socket's; a full cgroup then fails it like a full
+ * machine.
+ */
+static void *smc_lo_dmb_alloc(struct smcd_dmb *dmb)
+{
+	return kmalloc(dmb->dmb_len, GFP_KERNEL | __GFP_NOWARN |
+		       __GFP_NORETRY | __GFP_NOMEMALLOC |
+		       (dmb->account ? __GFP_ACCOUNT : 0));
+}
+
 static int smc_lo_register_dmb(struct smcd_dev *smcd, struct smcd_dmb *dmb)
 {
 	struct smc_lo_dev *ldev = smcd->priv;
@@ -384,7 +416,6 @@ static int smc_lo_register_dmb(struct smcd_dev *smcd, struct smcd_dmb *dmb)
 	if (idx < 0)
 		return idx;
 
-	/* the core retries with a smaller DMB on -ENOMEM */
 	rc = -ENOMEM;
 	if (!smc_lo_mem_get(ldev, dmb->dmb_len))
 		goto err_idx;
@@ -402,15 +433,14 @@ static int smc_lo_register_dmb(struct smcd_dev *smcd, struct smcd_dmb *dmb)
 	node = kzalloc(sizeof(*node), GFP_KERNEL);
 	if (!node)
 		goto err_mem;
-	/* ... so don't dig deep. Not zeroed: 1 MiB of memset per DMB
-	 * would halve the connection rate, and the core zeroes what it
-	 * reads before the peer wrote it, see smcd_new_buf_create().
-	 * Charged, if the core asks, to the memory cgroup it made active,
-	 * the socket's; a full cgroup then fails it like a full machine.
+	cpu_addr = smc_lo_dmb_alloc(dmb);
+	/* short of memory, or the cgroup of its limit: what the pool keeps
+	 * idle goes first
 	 */
-	cpu_addr = kmalloc(dmb->dmb_len, GFP_KERNEL | __GFP_NOWARN |
-			   __GFP_NORETRY | __GFP_NOMEMALLOC |
-			   (dmb->account ? __GFP_ACCOUNT : 0));
+	if (!cpu_addr && READ_ONCE(ldev->pool_mem)) {
+		smc_lo_pool_flush(ldev);
+		cpu_addr = smc_lo_dmb_alloc(dmb);
+	}
 	if (!cpu_addr)
 		goto err_node;
 #ifdef CONFIG_MEMCG
@@ -642,6 +672,7 @@ static int __init smc_lo_init(void)
 	if (pool_mb < 0)
 		pool_mb = min_t(unsigned long, SMC_LO_POOL_MB,
 				(ldev->max_mem >> 20) / 4);
+	pool_mb = min_t(unsigned long, pool_mb, ldev->max_mem >> 20);
 	if (want_init_on_free())
 		pool_mb = 0;
 	smc_lo_pool_init(ldev, (unsigned long)pool_mb << 20);
