@@ -367,6 +367,24 @@ static void smc_lo_test_unregister_attached(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&ldev->mem), 0);
 }
 
+#ifdef CONFIG_MEMCG
+/* a client's DMB, charged to MEMCG as the core charges a socket's */
+static int smc_lo_test_reg_memcg(struct smc_lo_dev *ldev,
+				 struct smcd_dmb *dmb, unsigned int len,
+				 struct mem_cgroup *memcg)
+{
+	struct mem_cgroup *old = set_active_memcg(memcg);
+	int rc;
+
+	memset(dmb, 0, sizeof(*dmb));
+	dmb->dmb_len = len;
+	dmb->account = 1;
+	rc = smc_lo_ops.register_dmb(ldev->smcd, dmb);
+	set_active_memcg(old);
+	return rc;
+}
+#endif
+
 /* A freed DMB's memory serves the next DMB of its size and memory cgroup,
  * with a token and an index of its own, while the pool has room; an
  * attached DMB's only once its writer let go, and memory somebody else
@@ -467,18 +485,14 @@ static void smc_lo_test_dmb_pool(struct kunit *test)
 	 * an uncharged DMB's memory nor leaves its own to one.
 	 */
 	if (!mem_cgroup_disabled()) {
-		struct mem_cgroup *memcg = get_mem_cgroup_from_mm(NULL), *old;
+		struct mem_cgroup *memcg = get_mem_cgroup_from_mm(NULL);
 		void *charged;
 
 		ldev->pool_max = 4 * SZ_1M;
 		addr = more[0].cpu_addr;	/* the one pooled above */
-		old = set_active_memcg(memcg);
-		memset(&next, 0, sizeof(next));
-		next.dmb_len = SZ_1M;
-		next.account = 1;
-		KUNIT_ASSERT_EQ(test, smc_lo_ops.register_dmb(ldev->smcd,
-							      &next), 0);
-		set_active_memcg(old);
+		KUNIT_ASSERT_EQ(test,
+				smc_lo_test_reg_memcg(ldev, &next, SZ_1M, memcg),
+				0);
 		charged = next.cpu_addr;
 		KUNIT_EXPECT_PTR_NE(test, charged, addr);
 		KUNIT_EXPECT_EQ(test, ldev->pool_mem, SZ_1M);
@@ -491,13 +505,9 @@ static void smc_lo_test_dmb_pool(struct kunit *test)
 		KUNIT_ASSERT_EQ(test, smc_lo_ops.unregister_dmb(ldev->smcd,
 								&next), 0);
 
-		old = set_active_memcg(memcg);
-		memset(&next, 0, sizeof(next));
-		next.dmb_len = SZ_1M;
-		next.account = 1;
-		KUNIT_ASSERT_EQ(test, smc_lo_ops.register_dmb(ldev->smcd,
-							      &next), 0);
-		set_active_memcg(old);
+		KUNIT_ASSERT_EQ(test,
+				smc_lo_test_reg_memcg(ldev, &next, SZ_1M, memcg),
+				0);
 		KUNIT_EXPECT_PTR_EQ(test, next.cpu_addr, charged);
 		KUNIT_ASSERT_EQ(test, smc_lo_ops.unregister_dmb(ldev->smcd,
 								&next), 0);

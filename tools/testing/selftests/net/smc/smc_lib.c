@@ -1316,6 +1316,23 @@ bool smc_lo_module_present(void)
 	return access("/sys/module/" SMC_LO_MODULE, F_OK) == 0;
 }
 
+void smc_lo_wait_idle(void)
+{
+	struct smcd_lgr_info lgrs[16];
+	int i, n, t, conns;
+
+	for (t = 0; t < 1000; t++) {
+		n = smc_nl_get_lgr_smcd(lgrs, 16);
+		for (i = 0, conns = 0; i < n; i++)
+			if (lgrs[i].chid == SMC_LO_CHID)
+				conns += lgrs[i].conns_num;
+		if (n >= 0 && !conns)
+			break;
+		usleep(5000);
+	}
+	usleep(20000);
+}
+
 /* ---- SMC_PNETID family ------------------------------------------------------ */
 
 /*

@@ -254,6 +254,10 @@ int smc_nl_get_stats(struct smcd_stats *stats);
 int smc_lo_find(struct smcd_dev_info *dev);
 /* true if the smc_loopback module (or built-in code) is present */
 bool smc_lo_module_present(void);
+/* until no loopback link group has a connection left (5 s at most), then
+ * 20 ms more: a connection's DMBs are freed when it leaves its link group
+ */
+void smc_lo_wait_idle(void);
 
 /*
  * SMC_PNETID family; each returns 0 or the -errno of the kernel's ack.

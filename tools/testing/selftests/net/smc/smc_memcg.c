@@ -232,26 +232,6 @@ static __u32 outside_pair(const char *when)
 	return size;
 }
 
-/* until no loopback link group has a connection left (5 s at most): the
- * connections' DMBs are freed right after they leave it
- */
-static void wait_conns_gone(void)
-{
-	struct smcd_lgr_info lgrs[16];
-	int i, n, t, conns;
-
-	for (t = 0; t < 1000; t++) {
-		n = smc_nl_get_lgr_smcd(lgrs, 16);
-		for (i = 0, conns = 0; i < n; i++)
-			if (lgrs[i].chid == SMC_LO_CHID)
-				conns += lgrs[i].conns_num;
-		if (n >= 0 && !conns)
-			break;
-		usleep(5000);
-	}
-	usleep(20000);
-}
-
 /* Open a pair in DIR's cgroup: by how much its memory.current grew
  * (*grew), and the client's RMB size, or -1 if the pair did not come up
  * as SMC-D at both ends. The pair is closed and gone on return.
@@ -280,7 +260,7 @@ static int pair_charge(const char *dir, long long *grew)
 		close(sfd);
 	}
 	close(lfd);
-	wait_conns_gone();
+	smc_lo_wait_idle();
 	return rc;
 }
 

@@ -632,26 +632,6 @@ TEST_F_TIMEOUT(sockapi, splice_drain, 600)
 	       (unsigned long long)(spliced / MIB));
 }
 
-/* until no loopback link group has a connection left (5 s at most): a
- * connection's DMBs are freed when it leaves its link group
- */
-static void wait_lo_idle(void)
-{
-	struct smcd_lgr_info lgrs[16];
-	int i, n, t, conns;
-
-	for (t = 0; t < 1000; t++) {
-		n = smc_nl_get_lgr_smcd(lgrs, 16);
-		for (i = 0, conns = 0; i < n; i++)
-			if (lgrs[i].chid == SMC_LO_CHID)
-				conns += lgrs[i].conns_num;
-		if (n >= 0 && !conns)
-			break;
-		usleep(5000);
-	}
-	usleep(QUIET_MS * 1000);
-}
-
 /*
  * What splice() moved into a pipe is the pipe's, also after its
  * connection is gone: the ring's pages may be freed only when the pipe
@@ -687,7 +667,7 @@ TEST_F_TIMEOUT(sockapi, splice_kept, 600)
 			got += n;
 		}
 		unpair(&self->pair);
-		wait_lo_idle();
+		smc_lo_wait_idle();
 
 		/* each fills both its rings, whichever got the memory */
 		for (j = 0; j < 2 * KEPT_NEXT; j++) {
